@@ -1,0 +1,148 @@
+"""Entry point: `python app.py [serve] [--host] [--port] [--workers]`, and make_app().
+
+Settings come from the environment (core/settings.py) and are checked once at start;
+the database must be at the newest migration (`alembic upgrade head`) before serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.process
+import tornado.web
+
+import middleware as app_middleware
+from core.api import load_api_routes
+from core.application import build_application
+from core.health import HealthHandler, ReadyHandler
+from core.pages import Middleware, PageSite
+from core.routing import RouteConflict
+from core.settings import Settings, SettingsError, load_settings
+from models.db import Database, head_revision
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("app")
+
+
+def make_app(
+    settings: Settings | None = None,
+    *,
+    pages_dir: Path = ROOT / "pages",
+    handlers_dir: Path = ROOT / "handlers",
+    middleware: Middleware | None = app_middleware.middleware,
+    database: Database | None = None,
+    autoreload: bool | None = None,
+) -> tornado.web.Application:
+    """The whole application; tests pass their own settings and fixture trees."""
+    settings = settings or load_settings()
+    db = database or Database(settings.database_url)
+    head = head_revision()
+
+    async def ready() -> str | None:
+        try:
+            current = await db.revision()
+        except Exception as exc:  # any driver error means "not reachable"
+            return f"database unreachable: {type(exc).__name__}"
+        if current != head:
+            return f"database schema at {current}, expected {head}: run `alembic upgrade head`"
+        return None
+
+    app = build_application(
+        settings,
+        pages_dir=pages_dir,
+        handlers_dir=handlers_dir,
+        static_dir=ROOT / "static",
+        middleware=middleware,
+        extra_rules=[(r"/healthz", HealthHandler), (r"/readyz", ReadyHandler, {"check": ready})],
+        autoreload=settings.development if autoreload is None else autoreload,
+    )
+    app.settings["app_settings"] = settings
+    app.db = db
+    return app
+
+
+def check_routes() -> None:
+    """Scan pages/ and handlers/ once before serving, so a conflict stops the start with its message."""
+    PageSite(ROOT / "pages", None, development=False)
+    load_api_routes(ROOT / "handlers")
+
+
+async def schema_problem(settings: Settings) -> str | None:
+    """Why the database cannot be served yet, or None."""
+    db = Database(settings.database_url)
+    try:
+        current = await db.revision()
+    except Exception as exc:
+        return f"cannot reach the database at {settings.database_url}: {exc}"
+    finally:
+        await db.dispose()
+    head = head_revision()
+    if current != head:
+        state = "empty" if current is None else f"at revision {current}"
+        return f"the database schema is behind ({state}, newest is {head}): run `alembic upgrade head` first"
+    return None
+
+
+async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    app = make_app(settings, autoreload=settings.development and workers == 1)
+    server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=app.max_body_size)
+    server.add_sockets(tornado.netutil.bind_sockets(port, host, reuse_port=workers > 1))
+    log.info("serving on http://%s:%s (%s, %s sessions)", host, port, settings.app_env, settings.session_mode)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    server.stop()
+    await asyncio.wait_for(server.close_all_connections(), timeout=10)
+    await app.db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    parser.add_argument("--workers", type=int, default=1, help="processes, one socket each")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    port = args.port if args.port is not None else settings.port
+    if not 0 < port < 65536:
+        parser.error("--port must be between 1 and 65535")
+
+    try:
+        check_routes()
+    except (RouteConflict, TypeError) as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 1
+    problem = asyncio.run(schema_problem(settings))
+    if problem:
+        print(f"Cannot start: {problem}", file=sys.stderr)
+        return 1
+
+    if args.workers > 1:
+        if settings.development:
+            log.info("autoreload is off with --workers > 1")
+        tornado.process.fork_processes(args.workers)
+    asyncio.run(serve(settings, args.host, port, args.workers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""build_application(): the ordered Tornado rules for one site.
+
+Order: slash normalisation (before everything, static files included), extra rules
+(health checks), the /api tree, then the pages tree, which answers every other path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import tornado.routing
+import tornado.web
+
+from core.api import ApiHandler, load_api_routes
+from core.http import BaseHandler
+from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler
+from core.routing import NeedsNormalizing, TreeMatcher, normalized
+from core.settings import Settings
+
+API_PREFIX = "/api"
+
+
+class NormalizeHandler(BaseHandler):
+    """/about/ -> 308 /about and //a//b -> 308 /a/b, query kept, for every method."""
+
+    allowed_methods = ()  # no XSRF check: nothing runs here but the redirect
+
+    def prepare(self) -> None:
+        target = normalized(self.request.path) or "/"
+        if self.request.query:
+            target += "?" + self.request.query
+        self.redirect(target, status=308)
+
+
+def key_versions(keys: tuple[str, ...]) -> tuple[dict[int, str], int]:
+    """Tornado's cookie_secret dict and key_version for SECRET_KEY (newest first).
+
+    A key's version is derived from the key itself, so adding or dropping keys never
+    renumbers the others and cookies signed by a kept key stay valid."""
+
+    def version(key: str) -> int:
+        return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+
+    return {version(k): k for k in keys}, version(keys[0])
+
+
+def build_application(
+    settings: Settings,
+    *,
+    pages_dir: Path,
+    handlers_dir: Path,
+    static_dir: Path,
+    middleware: Middleware | None = None,
+    extra_rules: list[Any] | None = None,
+    max_body_size: int = 10 * 1024 * 1024,
+    autoreload: bool = False,
+) -> tornado.web.Application:
+    site = PageSite(pages_dir, middleware, development=settings.development)
+    api_routes = load_api_routes(handlers_dir)
+    secrets, newest = key_versions(settings.secret_keys)
+    rules: list[Any] = [
+        *(extra_rules or []),
+        (r"/404", StatusPageHandler, {"site": site, "status": 404}),
+        (r"/500", StatusPageHandler, {"site": site, "status": 500}),
+        tornado.routing.Rule(TreeMatcher(api_routes, prefix=API_PREFIX), ApiHandler),
+        tornado.routing.Rule(TreeMatcher(site.routes, site=site), PageHandler),
+    ]
+    app = tornado.web.Application(
+        rules,
+        cookie_secret=secrets,
+        key_version=newest,
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"samesite": "Lax", "secure": settings.production, "httponly": True},
+        static_path=str(static_dir),
+        default_handler_class=PageHandler,
+        default_handler_args={"site": site, "route": None, "params": {}},
+        autoreload=autoreload,
+        serve_traceback=settings.development,
+        production=settings.production,
+    )
+    # Host-level rules are tried before the static files Tornado puts first in the list above.
+    app.add_handlers(r".*", [tornado.routing.Rule(NeedsNormalizing(), NormalizeHandler)])
+    app.max_body_size = max(max_body_size, *(r.options["limit"][0] for r in api_routes), 0)
+    app.site = site
+    app.api_routes = api_routes
+    return app

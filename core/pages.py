@@ -1,0 +1,354 @@
+"""Pages: middleware -> loader -> Jinja render, and the HTML error pages.
+
+A page is ``NAME.html`` with an optional ``NAME.py`` holding ``async def
+get_server_side_props(ctx)`` (and optionally ``async def action(ctx)`` for form posts).
+The loader returns exactly one of ``{"props": {...}}``, ``{"redirect": {...}}`` or
+``{"not_found": True}``; anything else is a 500 whose log line says what was wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import math
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import tornado.web
+from markupsafe import Markup
+
+from core.errors import ApiError, default_message
+from core.http import BaseHandler
+from core.requests import Request
+from core.responses import Response
+from core.routing import Route, load_module, scan
+
+log = logging.getLogger("core.pages")
+
+NO_STORE = "private, no-cache, no-store, max-age=0, must-revalidate"
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+PAGE_BODY_LIMIT = 1024 * 1024
+# names every template gets from the framework; props may not reuse them
+FRAMEWORK_NAMES = ("static_url", "xsrf_form_html", "xsrf_token", "current_user", "current_path")
+
+Middleware = Callable[[Request], Awaitable[Response | None]]
+
+
+class LoaderResultError(Exception):
+    """A loader or action returned something that is not one of the allowed result forms."""
+
+
+# --- the site: routes, templates, middleware ------------------------------------------------
+
+
+class PageSite:
+    """Everything the page handler needs, built once at start from the pages directory."""
+
+    def __init__(self, pages_dir: Path, middleware: Middleware | None, *, development: bool):
+        self.pages_dir = Path(pages_dir)
+        self.middleware = middleware
+        self.routes = scan(self.pages_dir, (".html", ".py"))
+        for route in self.routes:
+            py = [f for f in route.files if f.suffix == ".py"]
+            if py:
+                route.module = load_module(py[0], self.pages_dir)
+                _check_page_module(route.module, py[0])
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.pages_dir),
+            autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            auto_reload=development,
+        )
+
+    def error_template(self, status: int) -> jinja2.Template | None:
+        for name in (f"{status}.html", "_error.html"):
+            try:
+                return self.templates.get_template(name)
+            except jinja2.TemplateNotFound:
+                continue
+        return None
+
+
+def _check_page_module(module: Any, path: Path) -> None:
+    for name in ("get_server_side_props", "action"):
+        fn = getattr(module, name, None)
+        if fn is not None and not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"{path}: {name} must be defined with 'async def'")
+
+
+# --- what loaders get and may return --------------------------------------------------------
+
+
+class PageContext:
+    """The ``ctx`` a loader or action receives.
+
+    ``params`` (route params), ``query`` (query string merged with params, params win),
+    ``resolved_url`` (path and original query), ``request`` (method, headers, cookies, body),
+    ``set_header`` / ``set_cookie`` / ``clear_cookie`` for the response, ``current_user``.
+    """
+
+    def __init__(self, handler: PageHandler, request: Request) -> None:
+        self._handler = handler
+        self.request = request
+        self.params = request.params
+        self.query = request.query
+        self.resolved_url = request.url
+        self.current_user = handler.current_user
+        self.header_names: set[str] = set()
+
+    def set_header(self, name: str, value: str) -> None:
+        self._handler.set_header(name, value)
+        self.header_names.add(name.lower())
+
+    def set_cookie(self, name: str, value: str, **options: Any) -> None:
+        self._handler.set_cookie(name, value, **options)
+
+    def clear_cookie(self, name: str, **options: Any) -> None:
+        self._handler.clear_cookie(name, **options)
+
+
+def see_other(destination: str) -> dict[str, Any]:
+    """The usual answer of an action after a successful form post: 303 to destination."""
+    return {"redirect": {"destination": destination, "status_code": 303}}
+
+
+def unserialisable_path(value: Any, path: str = "") -> tuple[str, Any] | None:
+    """The key path (".user.created_at", ".tags[2]") and value of the first thing that is not
+    plain JSON, or None. Dataclass DTOs count as objects whose fields must be plain JSON too."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path or ".", value)
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if found := unserialisable_path(item, f"{path}[{i}]"):
+                return found
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path}[{key!r}]", key
+            if found := unserialisable_path(item, f"{path}.{key}"):
+                return found
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            if found := unserialisable_path(getattr(value, f.name), f"{path}.{f.name}"):
+                return found
+        return None
+    return path or ".", value
+
+
+def interpret(result: Any, *, is_action: bool) -> tuple[str, Any, int]:
+    """Check a loader/action result; return ("props", props, status), ("redirect", url, code)
+    or ("not_found", None, 404). Raise LoaderResultError saying what is wrong otherwise."""
+    if not isinstance(result, dict):
+        raise LoaderResultError(
+            f"must return a dict with 'props', 'redirect' or 'not_found', not {type(result).__name__}"
+        )
+    keys = set(result)
+    allowed = {"props", "redirect", "not_found"}
+    if is_action:
+        allowed.add("status")
+    kinds = keys & {"props", "redirect", "not_found"}
+    if len(kinds) != 1 or keys - allowed or ("status" in keys and "props" not in keys):
+        raise LoaderResultError(
+            f"must return exactly one of 'props', 'redirect' or 'not_found'"
+            f"{' (and status with props)' if is_action else ''}; got keys {sorted(keys)}"
+        )
+    if "props" in result:
+        props = result["props"]
+        if not isinstance(props, dict):
+            raise LoaderResultError(f"props must be a dict, not {type(props).__name__}")
+        if found := unserialisable_path(props):
+            bad_path, bad_value = found
+            raise LoaderResultError(
+                f"returned props that are not JSON-serialisable at {bad_path} ({type(bad_value).__name__})"
+            )
+        if clash := sorted(set(props) & set(FRAMEWORK_NAMES)):
+            raise LoaderResultError(f"props may not use the reserved names {clash}")
+        status = result.get("status", 200)
+        if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+            raise LoaderResultError(f"status must be an int from 200 to 599, not {status!r}")
+        return "props", props, status
+    if "redirect" in result:
+        return "redirect", *_check_redirect(result["redirect"])
+    if result["not_found"] is not True:
+        raise LoaderResultError(f"not_found must be True, not {result['not_found']!r}")
+    return "not_found", None, 404
+
+
+def _check_redirect(redirect: Any) -> tuple[str, int]:
+    if not isinstance(redirect, dict):
+        raise LoaderResultError("redirect must be a dict with destination and permanent or status_code")
+    destination = redirect.get("destination")
+    if not isinstance(destination, str) or not destination:
+        raise LoaderResultError(f"redirect destination must be a non-empty string, not {destination!r}")
+    extra = set(redirect) - {"destination", "permanent", "status_code"}
+    has_permanent, has_code = "permanent" in redirect, "status_code" in redirect
+    if extra or has_permanent == has_code:
+        raise LoaderResultError(
+            "redirect needs destination and exactly one of permanent or status_code; "
+            f"got keys {sorted(redirect)}"
+        )
+    if has_permanent:
+        if not isinstance(redirect["permanent"], bool):
+            raise LoaderResultError(
+                f"redirect permanent must be True or False, not {redirect['permanent']!r}"
+            )
+        return destination, 308 if redirect["permanent"] else 307
+    code = redirect["status_code"]
+    if isinstance(code, bool) or code not in REDIRECT_CODES:
+        raise LoaderResultError(f"redirect status_code must be one of {REDIRECT_CODES}, not {code!r}")
+    return destination, code
+
+
+# --- the handler ----------------------------------------------------------------------------
+
+
+class PageHandler(BaseHandler):
+    """Serves one page route, or the 404 page when route is None."""
+
+    def initialize(
+        self, site: PageSite, route: Route | None, params: dict[str, Any], malformed: bool = False
+    ) -> None:
+        self.site = site
+        self.route = route
+        self.params = params
+        self.malformed = malformed
+        self.allowed_methods = ("GET", "HEAD", "POST") if self._function("action") else ("GET", "HEAD")
+
+    def _function(self, name: str) -> Callable[..., Awaitable[Any]] | None:
+        module = self.route.module if self.route else None
+        return getattr(module, name, None)
+
+    def _request(self) -> Request:
+        return self.build_request(self.params, self.request.body)
+
+    async def prepare(self) -> None:
+        if self.malformed:
+            raise ApiError(400, "Malformed percent-escape in the URL")
+        if len(self.request.body) > PAGE_BODY_LIMIT:
+            raise ApiError(413, "The form is too large")
+        if self.site.middleware is not None:
+            answer = await self.site.middleware(self._request())
+            if answer is not None:
+                await self.send_response(answer)
+
+    async def get(self) -> None:
+        if self.route is None:
+            raise ApiError(404)
+        loader = self._function("get_server_side_props")
+        if loader is None:
+            if self.route.template is None:
+                raise ApiError(404)
+            self.set_header("Cache-Control", NO_STORE)  # the layout shows who is signed in
+            self.render_page(self.route.template, {}, 200)
+            return
+        await self._run(loader, is_action=False)
+
+    head = get
+
+    async def post(self) -> None:
+        action = self._function("action")
+        if self.route is None:
+            raise ApiError(404)
+        if action is None:
+            raise self.method_not_allowed()
+        await self._run(action, is_action=True)
+
+    async def put(self) -> None:
+        if self.route is None:
+            raise ApiError(404)
+        raise self.method_not_allowed()
+
+    patch = delete = put
+
+    async def options(self) -> None:
+        self.set_header("Allow", ", ".join((*self.allowed_methods, "OPTIONS")))
+        self.set_status(204)
+        self.finish()
+
+    async def _run(self, function: Callable[..., Awaitable[Any]], *, is_action: bool) -> None:
+        assert self.route is not None
+        ctx = PageContext(self, self._request())
+        result = await function(ctx)
+        try:
+            kind, value, status = interpret(result, is_action=is_action)
+        except LoaderResultError as exc:
+            where = next((f for f in self.route.files if f.suffix == ".py"), self.route.files[0])
+            log.error("%s: %s() %s", where, function.__name__, exc)
+            raise tornado.web.HTTPError(500) from None
+        if "cache-control" not in ctx.header_names:
+            self.set_header("Cache-Control", NO_STORE)
+        if kind == "redirect":
+            self.set_status(status)
+            self.set_header("Location", value)
+            if status == 308:
+                self.set_header("Refresh", f"0;url={value}")
+            self.finish()
+        elif kind == "not_found":
+            raise ApiError(404)
+        elif self.route.template is None:
+            log.error("%s returned props but the page has no template", self.route.files[0])
+            raise tornado.web.HTTPError(500)
+        else:
+            self.render_page(self.route.template, value, status)
+
+    # --- rendering ---
+
+    def template_globals(self) -> dict[str, Any]:
+        return {
+            "static_url": self.static_url,
+            "xsrf_form_html": lambda: Markup(self.xsrf_form_html()),
+            "xsrf_token": self.xsrf_token.decode(),
+            "current_user": self.current_user,
+            "current_path": self.request.path,
+        }
+
+    def render_page(self, template: str | jinja2.Template, props: dict[str, Any], status: int) -> None:
+        if isinstance(template, str):
+            template = self.site.templates.get_template(template)
+        html = template.render(**self.template_globals(), **props)
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(html)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = exc.message if isinstance(exc, ApiError) else default_message(status_code)
+        if isinstance(exc, ApiError):
+            for name, value in exc.headers.items():
+                self.set_header(name, value)
+        detail = None
+        if status_code >= 500 and self.settings.get("serve_traceback") and "exc_info" in kwargs:
+            detail = "".join(traceback.format_exception(*kwargs["exc_info"]))
+        self.set_header("Cache-Control", NO_STORE)
+        template = self.site.error_template(status_code)
+        try:
+            if template is None:
+                raise LookupError("no error template")
+            self.render_page(
+                template, {"status_code": status_code, "message": message, "detail": detail}, status_code
+            )
+        except Exception:
+            log.exception("the error page for %s failed to render", status_code)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(f"<!doctype html><title>{status_code}</title><h1>{status_code} {message}</h1>")
+
+
+class StatusPageHandler(PageHandler):
+    """/404 and /500: the error pages themselves, with their status."""
+
+    def initialize(self, site: PageSite, status: int) -> None:  # type: ignore[override]
+        super().initialize(site, None, {})
+        self.status = status
+
+    async def get(self) -> None:
+        raise ApiError(self.status) if self.status < 500 else tornado.web.HTTPError(self.status)
+
+    head = get

@@ -1,0 +1,140 @@
+"""Shared fixtures: settings on a temp SQLite file, the fixture-tree app, and an HTTP client
+that carries cookies and the XSRF token the way a browser would."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import tornado.httpclient
+
+from app import make_app
+from core.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SITE = FIXTURES / "site"
+XSRF = "test-xsrf-token"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_keys": ("test-secret-key-0123456789-abcdefghijklmnop",),
+        "app_env": "test",
+        "bcrypt_rounds": 4,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+
+
+def _site_middleware():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("site_middleware", SITE / "middleware.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.middleware
+
+
+@pytest.fixture
+def app(io_loop, settings):
+    """The app built from tests/fixtures/site: one page or handler per routing rule."""
+    application = make_app(
+        settings,
+        pages_dir=SITE / "pages",
+        handlers_dir=SITE / "handlers",
+        middleware=_site_middleware(),
+    )
+    yield application
+    io_loop.run_sync(application.db.dispose)
+
+
+class Response:
+    def __init__(self, raw: tornado.httpclient.HTTPResponse) -> None:
+        self.raw = raw
+        self.status = raw.code
+        self.headers = raw.headers
+        self.body = raw.body or b""
+        self.text = self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        assert self.headers.get("Content-Type") == "application/json; charset=utf-8", self.headers
+        return json.loads(self.body)
+
+    def data(self) -> Any:
+        """The JSON a fixture page prints inside <pre id="data">...</pre>."""
+        start = self.text.index('<pre id="data">') + len('<pre id="data">')
+        end = self.text.index("</pre>", start)
+        import html
+
+        return json.loads(html.unescape(self.text[start:end]))
+
+
+class Client:
+    """Requests to the test server, never following redirects, sending the XSRF pair."""
+
+    def __init__(self, http_client, base_url: str) -> None:
+        self.http = http_client
+        self.base_url = base_url
+        self.cookies: dict[str, str] = {}
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | str | None = None,
+        json_body: Any = None,
+        form: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        xsrf: bool = True,
+    ) -> Response:
+        all_headers = dict(headers or {})
+        cookies = dict(self.cookies)
+        if xsrf:
+            cookies["_xsrf"] = XSRF
+            all_headers.setdefault("X-XSRFToken", XSRF)
+        if cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        if json_body is not None:
+            body = json.dumps(json_body)
+            all_headers.setdefault("Content-Type", "application/json")
+        elif form is not None:
+            body = urlencode(form, doseq=True)
+            all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = b""
+        raw = await self.http.fetch(
+            self.base_url + path,
+            method=method,
+            body=body,
+            headers=all_headers,
+            follow_redirects=False,
+            raise_error=False,
+            allow_nonstandard_methods=True,
+        )
+        return Response(raw)
+
+    async def get(self, path: str, **kwargs: Any) -> Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Response:
+        return await self.request("POST", path, **kwargs)
+
+
+@pytest.fixture
+def client(http_client, base_url) -> Client:
+    return Client(http_client, base_url)
+
+
+def pytest_report_header(config) -> str:
+    return f"databases under test: {os.environ.get('TEST_DATABASES', 'sqlite,postgresql')}"
