@@ -15,7 +15,6 @@ from pathlib import Path
 
 import tornado.httpserver
 import tornado.netutil
-import tornado.process
 import tornado.web
 
 import middleware as app_middleware
@@ -24,6 +23,7 @@ from core.application import build_application
 from core.health import HealthHandler, ReadyHandler
 from core.pages import Middleware, PageSite
 from core.routing import RouteConflict
+from core.workers import run_workers
 from core.settings import Settings, SettingsError, load_settings
 from models.db import Database, head_revision
 
@@ -136,12 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot start: {problem}", file=sys.stderr)
         return 1
 
-    if args.workers > 1:
-        if settings.development:
-            log.info("autoreload is off with --workers > 1")
-        tornado.process.fork_processes(args.workers)
-    asyncio.run(serve(settings, args.host, port, args.workers))
-    return 0
+    if args.workers == 1:
+        asyncio.run(serve(settings, args.host, port, 1))
+        return 0
+    if settings.development:
+        log.info("autoreload is off with --workers > 1")
+    return run_workers(args.workers, lambda _: asyncio.run(serve(settings, args.host, port, args.workers)))
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def parse_body(content_type: str, raw: bytes, files: dict | None = None) -> Any:
         arguments: dict[str, list[bytes]] = {}
         uploaded: dict[str, list[tornado.httputil.HTTPFile]] = {}
         try:
-            tornado.httputil.parse_body_arguments(content_type, raw, arguments, uploaded, strict=True)
+            tornado.httputil.parse_body_arguments(content_type, raw, arguments, uploaded)
             pairs = [(k, v.decode("utf-8")) for k, vs in arguments.items() for v in vs]
         except (tornado.httputil.HTTPInputError, UnicodeDecodeError) as exc:
             raise ApiError(400, "Malformed multipart body") from exc

@@ -1,0 +1,180 @@
+"""The commands a user runs: settings checked at start, alembic on SQLite and PostgreSQL,
+`python app.py` refusing a schema that is behind, serving, and shutting down cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from core.settings import SettingsError, load_settings
+from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database
+
+SECRET = "cli-test-secret-key-0123456789-abcdefghij"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_env(database_url: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", "SECRET_KEY": SECRET, **extra}
+
+
+def run_app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "app.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the app exited with {process.returncode}: {process.stderr.read()}")
+        try:
+            get(url)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"the app did not answer at {url} within {timeout}s")
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PORT": "abc"}, "PORT='abc' is not a whole number"),
+        ({"PORT": "70000"}, "PORT=70000 must be between 1 and 65535"),
+        ({"SESSION_MODE": "cookie"}, "SESSION_MODE='cookie' must be 'database' or 'stateless'"),
+        ({"APP_ENV": "prod"}, "APP_ENV='prod' must be one of development, production, test"),
+        ({"DATABASE_URL": "sqlite:///app.db"}, "DATABASE_URL='sqlite:///app.db' must be an async"),
+        ({"LOGIN_MAX_FAILURES": "-1"}, "LOGIN_MAX_FAILURES=-1 must be between 0"),
+        ({"APP_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY is required when APP_ENV=production"),
+        ({"APP_ENV": "production", "SECRET_KEY": "short"}, "each key must be at least 32 characters"),
+    ],
+)
+def test_bad_settings_stop_the_app_with_a_clear_message(tmp_path, env, message):
+    result = run_app(app_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", **env))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_list_every_problem_at_once():
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"PORT": "x", "SESSION_MODE": "y", "SECRET_KEY": "k"})
+    assert "PORT" in str(caught.value) and "SESSION_MODE" in str(caught.value)
+
+
+def test_settings_defaults_and_lists():
+    settings = load_settings({"SECRET_KEY": "new-key, old-key", "CORS_ORIGINS": "https://a.example"})
+    assert settings.database_url == "sqlite+aiosqlite:///app.db"
+    assert settings.secret_keys == ("new-key", "old-key")
+    assert settings.session_mode == "database" and settings.app_env == "development"
+    assert (settings.login_max_failures, settings.login_window_seconds) == (10, 900)
+    assert (settings.address_max_failures, settings.signup_max_per_address, settings.api_rate_limit) == (
+        50,
+        20,
+        600,
+    )
+    assert settings.cors_origins == ("https://a.example",)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_alembic_upgrades_and_downgrades(tmp_path, backend):
+    with fresh_database(backend, tmp_path) as url:
+        up = alembic(url, "upgrade", "head")
+        assert up.returncode == 0, up.stderr
+        current = alembic(url, "current")
+        assert "(head)" in current.stdout, current.stdout + current.stderr
+        down = alembic(url, "downgrade", "base")
+        assert down.returncode == 0, down.stderr
+        assert "(head)" not in alembic(url, "current").stdout
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_app_refuses_a_schema_that_is_behind(tmp_path, backend):
+    with fresh_database(backend, tmp_path) as url:
+        result = run_app(app_env(url))
+    assert result.returncode == 1
+    assert "schema is behind" in result.stderr
+    assert "alembic upgrade head" in result.stderr
+
+
+def test_the_app_says_when_the_database_is_unreachable(tmp_path):
+    url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    result = run_app(app_env(url))
+    assert result.returncode == 1
+    assert "cannot reach the database" in result.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_app_serves_and_stops_cleanly(tmp_path, backend, workers):
+    with fresh_database(backend, tmp_path) as url:
+        assert alembic(url, "upgrade", "head").returncode == 0
+        port = free_port()
+        with subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--workers", str(workers)],
+            cwd=ROOT,
+            env=app_env(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            serve_then_stop(process, url, f"http://127.0.0.1:{port}", workers)
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        children.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return children
+
+
+def serve_then_stop(process: subprocess.Popen, url: str, base: str, workers: int) -> None:
+    try:
+        wait_until_serving(base + "/healthz", process)
+        if workers > 1:
+            assert len(child_pids(process.pid)) == workers
+        status, body = get(base + "/")
+        assert status == 200 and b"<title>Home" in body
+        assert get(base + "/healthz") == (200, b'{"status":"ok"}')
+        assert get(base + "/readyz") == (200, b'{"status":"ready"}')
+        # the schema moves away from head under a running app: /readyz says so
+        assert alembic(url, "downgrade", "base").returncode == 0
+        status, body = get(base + "/readyz")
+        assert status == 503
+        assert "alembic upgrade head" in json.loads(body)["error"]
+    finally:
+        process.send_signal(signal.SIGTERM)  # to the parent only: it must stop its workers
+        try:
+            code = process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert code == 0, process.stderr.read()
