@@ -56,10 +56,9 @@ def parse_body(content_type: str, raw: bytes, files: dict | None = None) -> Any:
             raise ApiError(400, "Invalid JSON") from exc
     if kind == FORM_TYPE:
         try:
-            text = raw.decode("utf-8")
+            return group_pairs(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict"))
         except UnicodeDecodeError as exc:
             raise ApiError(400, "Form body is not valid UTF-8") from exc
-        return group_pairs(parse_qsl(text, keep_blank_values=True))
     if kind == MULTIPART_TYPE:
         arguments: dict[str, list[bytes]] = {}
         uploaded: dict[str, list[tornado.httputil.HTTPFile]] = {}

@@ -235,3 +235,21 @@ async def test_unsafe_methods_need_the_xsrf_token(client):
     response = await client.post("/api/echo", json_body={}, xsrf=False)
     assert response.status == 403
     assert response.json() == {"error": "Missing or invalid XSRF token"}
+
+
+@pytest.mark.parametrize(
+    "content_type, body, message",
+    [
+        ("application/x-www-form-urlencoded", b"name=%FF", "Form body is not valid UTF-8"),
+        ("multipart/form-data; boundary=XyZ", b"--XyZ\r\nno headers here", "Malformed multipart body"),
+        ("text/plain", b"\xff\xfe", "Body is not valid UTF-8 text"),
+    ],
+)
+async def test_bodies_that_cannot_be_parsed_are_400(client, content_type, body, message):
+    response = await client.post("/api/echo", body=body, headers={"Content-Type": content_type})
+    assert (response.status, response.json()) == (400, {"error": message})
+
+
+async def test_a_query_that_is_not_utf8_is_400(client):
+    response = await client.get("/api/echo?x=%FF")
+    assert (response.status, response.json()) == (400, {"error": "Query string is not valid UTF-8"})

@@ -184,3 +184,15 @@ async def test_xsrf_token_in_the_form_field_is_accepted(client):
 async def test_an_oversized_form_is_413(client):
     response = await client.post("/form", form={"name": "x" * (1024 * 1024 + 1)})
     assert response.status == 413
+
+
+async def test_a_query_that_is_not_utf8_is_a_400_page(client):
+    response = await client.get("/blog/x?q=%FF")
+    assert response.status == 400
+    assert "Query string is not valid UTF-8" in response.text
+
+
+async def test_an_action_given_invalid_json_is_a_400_page(client):
+    response = await client.post("/form", body="{", headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert "Invalid JSON" in response.text

@@ -1,0 +1,55 @@
+"""The README's "Adding a page" and "Adding an API route" examples, run as written."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app import make_app
+
+pytestmark = pytest.mark.gen_test
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_files() -> dict[str, str]:
+    """{'pages/hello/[name].html': source, ...}: each code block that follows a `file` name."""
+    text = (ROOT / "README.md").read_text()
+    found = re.findall(r"^`((?:pages|handlers)/[^`]+)`.*?\n```\w*\n(.*?)```", text, re.S | re.M)
+    return dict(found)
+
+
+@pytest.fixture
+def app(io_loop, tmp_path, settings):
+    files = readme_files()
+    assert set(files) == {"pages/hello/[name].html", "pages/hello/[name].py", "handlers/greetings/[name].py"}
+    shutil.copytree(ROOT / "pages", tmp_path / "pages")
+    for name, source in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    application = make_app(
+        settings, pages_dir=tmp_path / "pages", handlers_dir=tmp_path / "handlers", middleware=None
+    )
+    yield application
+    io_loop.run_sync(application.db.dispose)
+
+
+async def test_the_page_example_works_as_the_readme_says(client):
+    page = await client.get("/hello/Ada")
+    assert page.status == 200 and "Hello, Ada!" in page.text
+    assert (await client.get("/hello/nobody")).status == 404
+    empty = await client.post("/hello/Ada", form={"name": " "})
+    assert empty.status == 422 and "Name is required." in empty.text
+    moved = await client.post("/hello/Ada", form={"name": "Grace Hopper"})
+    assert (moved.status, moved.headers["Location"]) == (303, "/hello/Grace%20Hopper")
+
+
+async def test_the_api_example_works_as_the_readme_says(client):
+    assert (await client.get("/api/greetings/Ada")).json() == {"greeting": "Hello, Ada!"}
+    created = await client.post("/api/greetings/Ada", json_body={"message": "hi"})
+    assert (created.status, created.json()) == (201, {"saved": "hi"})
+    missing = await client.post("/api/greetings/Ada", json_body={})
+    assert (missing.status, missing.json()) == (400, {"error": "message is required"})
+    wrong = await client.request("DELETE", "/api/greetings/Ada")
+    assert (wrong.status, wrong.headers["Allow"]) == (405, "GET, HEAD, POST")
