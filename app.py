@@ -23,8 +23,8 @@ from core.application import build_application
 from core.health import HealthHandler, ReadyHandler
 from core.pages import Middleware, PageSite
 from core.routing import RouteConflict
-from core.workers import run_workers
 from core.settings import Settings, SettingsError, load_settings
+from core.workers import run_workers
 from models.db import Database, head_revision
 
 ROOT = Path(__file__).resolve().parent

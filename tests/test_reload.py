@@ -12,7 +12,17 @@ from pathlib import Path
 from tests.dbutil import alembic
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ["app.py", "middleware.py", "alembic.ini", "core", "models", "migrations", "pages", "handlers", "static"]
+COPY = [
+    "app.py",
+    "middleware.py",
+    "alembic.ini",
+    "core",
+    "models",
+    "migrations",
+    "pages",
+    "handlers",
+    "static",
+]
 
 
 def fetch(url: str) -> str:
