@@ -18,13 +18,17 @@ import tornado.netutil
 import tornado.web
 
 import middleware as app_middleware
+from auth.sessions import authenticate
 from core.api import load_api_routes
 from core.application import build_application
+from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
 from core.pages import Middleware, PageSite
 from core.routing import RouteConflict
 from core.settings import Settings, SettingsError, load_settings
 from core.workers import run_workers
+from dal import db as dal_db
+from dal import users as dal_users
 from models.db import Database, head_revision
 
 ROOT = Path(__file__).resolve().parent
@@ -43,6 +47,7 @@ def make_app(
     """The whole application; tests pass their own settings and fixture trees."""
     settings = settings or load_settings()
     db = database or Database(settings.database_url)
+    dal_db.configure(db, bcrypt_rounds=settings.bcrypt_rounds, session_mode=settings.session_mode)
     head = head_revision()
 
     async def ready() -> str | None:
@@ -62,6 +67,8 @@ def make_app(
         middleware=middleware,
         extra_rules=[(r"/healthz", HealthHandler), (r"/readyz", ReadyHandler, {"check": ready})],
         autoreload=settings.development if autoreload is None else autoreload,
+        authenticate=authenticate,
+        login_url="/login",
     )
     app.settings["app_settings"] = settings
     app.db = db
@@ -106,9 +113,32 @@ async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     await app.db.dispose()
 
 
+def promote(settings: Settings, email: str | None) -> int:
+    """python app.py promote EMAIL: give an existing user the admin role."""
+    if not email:
+        print("Usage: python app.py promote EMAIL", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        dal_db.configure(db, bcrypt_rounds=settings.bcrypt_rounds, session_mode=settings.session_mode)
+        try:
+            user = await dal_users.promote(email)
+        except ApiError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        finally:
+            await db.dispose()
+        print(f"{user.name} <{user.email}> is now an admin.")
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "promote"])
+    parser.add_argument("email", nargs="?", help="promote: the email of the user to make an admin")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     parser.add_argument("--workers", type=int, default=1, help="processes, one socket each")
@@ -136,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot start: {problem}", file=sys.stderr)
         return 1
 
+    if args.command == "promote":
+        return promote(settings, args.email)
     if args.workers == 1:
         asyncio.run(serve(settings, args.host, port, 1))
         return 0

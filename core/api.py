@@ -80,7 +80,7 @@ class ApiHandler(BaseHandler):
         self.chunks: list[bytes] = []
         self.received = 0
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         if self.malformed:
             raise ApiError(400, "Malformed percent-escape in the URL")
         if self.route is None:
@@ -92,6 +92,7 @@ class ApiHandler(BaseHandler):
         declared = self.request.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             raise self.too_large()
+        await self.authenticate()
 
     def too_large(self) -> ApiError:
         return ApiError(413, f"Body exceeded {self.limit_text} limit")

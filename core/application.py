@@ -56,6 +56,8 @@ def build_application(
     extra_rules: list[Any] | None = None,
     max_body_size: int = 10 * 1024 * 1024,
     autoreload: bool = False,
+    authenticate: Any = None,
+    login_url: str | None = None,
 ) -> tornado.web.Application:
     site = PageSite(pages_dir, middleware, development=settings.development)
     api_routes = load_api_routes(handlers_dir)
@@ -79,6 +81,8 @@ def build_application(
         autoreload=autoreload,
         serve_traceback=settings.development,
         production=settings.production,
+        authenticate=authenticate,
+        login_url=login_url,
     )
     # Host-level rules are tried before the static files Tornado puts first in the list above.
     app.add_handlers(r".*", [tornado.routing.Rule(NeedsNormalizing(), NormalizeHandler)])

@@ -18,6 +18,7 @@ FILE_CHUNK = 64 * 1024
 
 class BaseHandler(tornado.web.RequestHandler):
     allowed_methods: tuple[str, ...] = ("GET", "HEAD")
+    current_session: Any = None  # what the authenticate hook knows of the session, if any
 
     @property
     def production(self) -> bool:
@@ -32,12 +33,24 @@ class BaseHandler(tornado.web.RequestHandler):
         options.setdefault("secure", self.production)
         super().set_cookie(name, value, **options)
 
-    def build_request(self, params: dict[str, Any], raw_body: bytes) -> Request:
-        return Request(self.request, params, raw_body=raw_body, get_signed_cookie=self._signed_cookie_text)
+    def write_cookie(self, name: str, value: str | None, *, signed: bool = False, **options: Any) -> None:
+        """Set (or, with value None, clear) a cookie; signed ones use the newest SECRET_KEY."""
+        if value is None:
+            self.clear_cookie(name, **{k: v for k, v in options.items() if k in ("path", "domain")})
+        elif signed:
+            self.set_signed_cookie(name, value, **options)
+        else:
+            self.set_cookie(name, value, **options)
 
-    def _signed_cookie_text(self, name: str) -> str | None:
-        value = self.get_signed_cookie(name)
-        return value.decode() if value is not None else None
+    async def authenticate(self) -> None:
+        """Let the app's authenticate hook set current_user (and current_session): it is given
+        this handler and checks the session cookie."""
+        hook = self.settings.get("authenticate")
+        if hook is not None:
+            await hook(self)
+
+    def build_request(self, params: dict[str, Any], raw_body: bytes) -> Request:
+        return Request(self, params, raw_body)
 
     def check_xsrf_cookie(self) -> None:
         # A method this route does not serve is a 405, whatever the token says.
@@ -58,10 +71,7 @@ class BaseHandler(tornado.web.RequestHandler):
         for name, value in response.headers.items():
             self.set_header(name, value)
         for name, value, options in response.cookies:
-            if value is None:
-                self.clear_cookie(name, **options)
-            else:
-                self.set_cookie(name, value, **options)
+            self.write_cookie(name, value, **options)
         if isinstance(response, FileResponse):
             await self._send_file(response)
         elif response.status in (204, 304) or not body:

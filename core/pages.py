@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 import tornado.web
@@ -98,17 +99,18 @@ class PageContext:
         self.query = request.query
         self.resolved_url = request.url
         self.current_user = handler.current_user
+        self.current_session = handler.current_session
         self.header_names: set[str] = set()
 
     def set_header(self, name: str, value: str) -> None:
         self._handler.set_header(name, value)
         self.header_names.add(name.lower())
 
-    def set_cookie(self, name: str, value: str, **options: Any) -> None:
-        self._handler.set_cookie(name, value, **options)
+    def set_cookie(self, name: str, value: str, *, signed: bool = False, **options: Any) -> None:
+        self._handler.write_cookie(name, value, signed=signed, **options)
 
     def clear_cookie(self, name: str, **options: Any) -> None:
-        self._handler.clear_cookie(name, **options)
+        self._handler.write_cookie(name, None, **options)
 
 
 def see_other(destination: str) -> dict[str, Any]:
@@ -220,7 +222,9 @@ class PageHandler(BaseHandler):
         self.route = route
         self.params = params
         self.malformed = malformed
-        self.allowed_methods = ("GET", "HEAD", "POST") if self._function("action") else ("GET", "HEAD")
+        readable = route is None or route.template is not None or self._function("get_server_side_props")
+        writable = self._function("action") is not None
+        self.allowed_methods = ("GET", "HEAD") * bool(readable) + ("POST",) * writable
 
     def _function(self, name: str) -> Callable[..., Awaitable[Any]] | None:
         module = self.route.module if self.route else None
@@ -238,10 +242,14 @@ class PageHandler(BaseHandler):
             answer = await self.site.middleware(self._request())
             if answer is not None:
                 await self.send_response(answer)
+                return
+        await self.authenticate()
 
     async def get(self) -> None:
         if self.route is None:
             raise ApiError(404)
+        if "GET" not in self.allowed_methods:  # a page that is only an action, like POST /logout
+            raise self.method_not_allowed()
         loader = self._function("get_server_side_props")
         if loader is None:
             if self.route.template is None:
@@ -276,7 +284,13 @@ class PageHandler(BaseHandler):
     async def _run(self, function: Callable[..., Awaitable[Any]], *, is_action: bool) -> None:
         assert self.route is not None
         ctx = PageContext(self, self._request())
-        result = await function(ctx)
+        try:
+            result = await function(ctx)
+        except ApiError as exc:
+            if exc.status_code == 401 and self.settings.get("login_url"):
+                self._redirect_to_login()
+                return
+            raise
         try:
             kind, value, status = interpret(result, is_action=is_action)
         except LoaderResultError as exc:
@@ -298,6 +312,15 @@ class PageHandler(BaseHandler):
             raise tornado.web.HTTPError(500)
         else:
             self.render_page(self.route.template, value, status)
+
+    def _redirect_to_login(self) -> None:
+        """A signed-out visitor on a page that needs a user: to the login page and back."""
+        back = self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
+        self.set_header("Cache-Control", NO_STORE)
+        self.redirect(
+            self.settings["login_url"] + "?" + urlencode({"next": back}),
+            status=307 if self.request.method in ("GET", "HEAD") else 303,
+        )
 
     # --- rendering ---
 

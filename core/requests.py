@@ -5,11 +5,11 @@ middleware receive, with the query merged with route params and the body parsed 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import tornado.httputil
+import tornado.web
 
 from core.errors import ApiError
 
@@ -80,17 +80,15 @@ class Request:
     """What a loader, action, API handler or middleware may read of the request.
 
     ``params`` holds the route params only; ``query`` is the query string merged with
-    them (params win; repeated keys are lists); ``body`` is parsed on first access.
+    them (params win; repeated keys are lists); ``body`` is parsed on first access;
+    ``current_user`` is whoever the session cookie proved (None when signed out).
     """
 
     def __init__(
-        self,
-        request: tornado.httputil.HTTPServerRequest,
-        params: dict[str, Any],
-        *,
-        raw_body: bytes = b"",
-        get_signed_cookie: Callable[[str], str | None] | None = None,
+        self, handler: tornado.web.RequestHandler, params: dict[str, Any], raw_body: bytes = b""
     ) -> None:
+        request = handler.request
+        self._handler = handler
         self._request = request
         self.method: str = request.method or "GET"
         self.path: str = request.path
@@ -100,7 +98,6 @@ class Request:
         self.query: dict[str, Any] = {**parse_query(request.query), **params}
         self.raw_body = raw_body
         self.files: dict[str, list[tornado.httputil.HTTPFile]] = {}
-        self._get_signed_cookie = get_signed_cookie
         self._body: Any = None
         self._parsed = False
 
@@ -109,12 +106,29 @@ class Request:
         return self._request.remote_ip
 
     @property
+    def current_user(self) -> Any:
+        return self._handler.current_user
+
+    @property
+    def current_session(self) -> Any:
+        return self._handler.current_session
+
+    @property
     def cookies(self) -> dict[str, str]:
         return {name: morsel.value for name, morsel in self._request.cookies.items()}
 
-    def get_signed_cookie(self, name: str) -> str | None:
-        """The cookie's value if its signature is valid and not expired, else None."""
-        return self._get_signed_cookie(name) if self._get_signed_cookie else None
+    def get_signed_cookie(self, name: str, max_age_days: float = 31) -> str | None:
+        """The cookie's value if its signature is valid and younger than max_age_days, else None."""
+        value = self._handler.get_signed_cookie(name, max_age_days=max_age_days)
+        try:
+            return value.decode() if value is not None else None
+        except UnicodeDecodeError:
+            return None
+
+    @property
+    def xsrf_token(self) -> str:
+        """The XSRF token to send back in X-XSRFToken (reading it sets the _xsrf cookie)."""
+        return self._handler.xsrf_token.decode()
 
     @property
     def body(self) -> Any:

@@ -25,9 +25,10 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
 
-    def set_cookie(self, name: str, value: str, **options: Any) -> Response:
-        """Set a cookie; options as Tornado's set_cookie (secure defaults are applied)."""
-        self.cookies.append((name, value, options))
+    def set_cookie(self, name: str, value: str, *, signed: bool = False, **options: Any) -> Response:
+        """Set a cookie; options as Tornado's set_cookie (secure defaults are applied).
+        signed=True signs the value with the newest SECRET_KEY (tamper-proof, not secret)."""
+        self.cookies.append((name, value, {"signed": signed, **options}))
         return self
 
     def clear_cookie(self, name: str, **options: Any) -> Response:

@@ -1,6 +1,8 @@
-"""SQLAlchemy models and the database connection; only dal/ and auth/ import this package."""
+"""SQLAlchemy models and the database connection; only dal/ (and migrations) import this package."""
 
 from models.base import Base
 from models.db import Database
+from models.session import Session
+from models.user import ROLES, User
 
-__all__ = ["Base", "Database"]
+__all__ = ["ROLES", "Base", "Database", "Session", "User"]

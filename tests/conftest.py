@@ -3,6 +3,7 @@ that carries cookies and the XSRF token the way a browser would."""
 
 from __future__ import annotations
 
+import http.cookies
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ import tornado.httpclient
 
 from app import make_app
 from core.settings import Settings
+from tests.dbutil import BACKENDS, TemplateDatabases
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = FIXTURES / "site"
@@ -60,6 +62,7 @@ def app(io_loop, settings):
 
 class Response:
     def __init__(self, raw: tornado.httpclient.HTTPResponse) -> None:
+        self.url = raw.effective_url
         self.raw = raw
         self.status = raw.code
         self.headers = raw.headers
@@ -86,6 +89,7 @@ class Client:
         self.http = http_client
         self.base_url = base_url
         self.cookies: dict[str, str] = {}
+        self.seen: list[Response] = []  # every response, for checks across a whole flow
 
     async def request(
         self,
@@ -97,6 +101,7 @@ class Client:
         form: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         xsrf: bool = True,
+        query: dict[str, str] | None = None,
     ) -> Response:
         all_headers = dict(headers or {})
         cookies = dict(self.cookies)
@@ -113,6 +118,8 @@ class Client:
             all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         if body is None and method in ("POST", "PUT", "PATCH"):
             body = b""
+        if query:
+            path += ("&" if "?" in path else "?") + urlencode(query)
         raw = await self.http.fetch(
             self.base_url + path,
             method=method,
@@ -122,7 +129,25 @@ class Client:
             raise_error=False,
             allow_nonstandard_methods=True,
         )
-        return Response(raw)
+        response = Response(raw)
+        self.remember_cookies(response)
+        self.seen.append(response)
+        return response
+
+    def remember_cookies(self, response: Response) -> None:
+        """Keep and drop cookies as a browser would."""
+        for header in response.headers.get_list("Set-Cookie"):
+            jar = http.cookies.SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or morsel.value == "":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.coded_value
+
+    def another(self) -> Client:
+        """A second browser: same server, its own cookies."""
+        return Client(self.http, self.base_url)
 
     async def get(self, path: str, **kwargs: Any) -> Response:
         return await self.request("GET", path, **kwargs)
@@ -132,9 +157,52 @@ class Client:
 
 
 @pytest.fixture
-def client(http_client, base_url) -> Client:
+def client(app, http_client, base_url) -> Client:
+    # app is named here so that pytest sees its parameters (pytest-tornado asks for it by name)
     return Client(http_client, base_url)
 
 
 def pytest_report_header(config) -> str:
     return f"databases under test: {os.environ.get('TEST_DATABASES', 'sqlite,postgresql')}"
+
+
+# --- the real app on a migrated database, in both session modes ------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory):
+    """One database per backend migrated with `alembic upgrade head`, copied for each test."""
+    templates = TemplateDatabases(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
+
+
+@pytest.fixture(params=["database", "stateless"])
+def session_mode(request) -> str:
+    return request.param
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(migrated_templates, backend, tmp_path):
+    with migrated_templates.copy(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def auth_settings(database_url, session_mode) -> Settings:
+    return make_settings(database_url, session_mode=session_mode)
+
+
+@pytest.fixture
+def real_app(io_loop, auth_settings):
+    """The project's own pages, handlers and middleware on a fresh migrated database."""
+    application = make_app(auth_settings)
+    yield application
+    io_loop.run_sync(application.db.dispose)

@@ -1,0 +1,35 @@
+"""What the DAL works on: the database and the settings it needs, set once by make_app()."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.db import Database
+
+
+@dataclass
+class _State:
+    database: Database | None = None
+    bcrypt_rounds: int = 12
+    session_mode: str = "database"
+
+
+state = _State()
+
+
+def configure(database: Database, *, bcrypt_rounds: int, session_mode: str) -> None:
+    state.database = database
+    state.bcrypt_rounds = bcrypt_rounds
+    state.session_mode = session_mode
+
+
+@asynccontextmanager
+async def session() -> AsyncIterator[AsyncSession]:
+    if state.database is None:
+        raise RuntimeError("dal.db.configure(...) was not called (make_app does it)")
+    async with state.database.session() as db:
+        yield db

@@ -1,0 +1,188 @@
+"""Sessions in two modes, behind one API: create, verify (the secure check), renew, end.
+
+The payload these functions hand out is what the session cookie carries (the cookie layer
+signs it): in ``database`` mode a random 256-bit token whose SHA-256 is the row's token_hash;
+in ``stateless`` mode JSON with the user id, role, expiry and session version. Either way the
+user's session_version must still match, so a password change or "sign out everywhere" ends
+every older session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+
+from dal import db
+from dal.dto import SessionDTO, UserDTO, Verified, iso
+from dal.errors import NotFound
+from dal.users import to_dto
+from models import Session, User
+from models.types import utcnow
+
+LIFETIME = timedelta(days=7)
+# last_seen_at is written at most this often, so a busy session is not a write per request
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+DATABASE, STATELESS = "database", "stateless"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _stateless_payload(user: User, expires: datetime) -> str:
+    return json.dumps(
+        {"uid": user.id, "role": user.role, "exp": int(expires.timestamp()), "ver": user.session_version},
+        separators=(",", ":"),
+    )
+
+
+async def create_session(user_id: int, *, user_agent: str | None, ip: str | None) -> str:
+    """A brand-new session for user_id (never a reused one); returns the cookie payload."""
+    now = utcnow()
+    async with db.session() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found")
+        if db.state.session_mode == STATELESS:
+            return _stateless_payload(user, now + LIFETIME)
+        token = secrets.token_urlsafe(32)
+        session.add(
+            Session(
+                token_hash=token_hash(token),
+                user_id=user.id,
+                session_version=user.session_version,
+                created_at=now,
+                expires_at=now + LIFETIME,
+                last_seen_at=now,
+                user_agent=(user_agent or "")[:512] or None,
+                ip=ip,
+            )
+        )
+        await session.commit()
+        return token
+
+
+async def verify_session(payload: str) -> Verified | None:
+    """The secure check: who this cookie payload proves, or None (expired, revoked, unknown,
+    or garbage). In database mode a session in the second half of its life is extended."""
+    if db.state.session_mode == STATELESS:
+        return await _verify_stateless(payload)
+    if not payload or len(payload) > 128:
+        return None
+    now = utcnow()
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                select(Session, User).join(User).where(Session.token_hash == token_hash(payload))
+            )
+        ).first()
+        if row is None:
+            return None
+        record, user = row
+        if record.expires_at <= now or record.session_version != user.session_version:
+            await session.delete(record)
+            await session.commit()
+            return None
+        refreshed = None
+        if record.expires_at - now < LIFETIME / 2:
+            record.expires_at = now + LIFETIME
+            refreshed = payload
+        if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
+            record.last_seen_at = now
+        if session.dirty:
+            await session.commit()
+        return Verified(user=to_dto(user), session_id=record.id, refreshed_payload=refreshed)
+
+
+async def _verify_stateless(payload: str) -> Verified | None:
+    try:
+        data = json.loads(payload)
+        user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if expires <= utcnow().timestamp():
+        return None
+    async with db.session() as session:
+        user = await session.get(User, user_id)
+    if user is None or user.session_version != version:
+        return None
+    return Verified(user=to_dto(user), session_id=None)
+
+
+async def end_session(payload: str) -> None:
+    """Logout: the row goes, so replaying the cookie fails. (A stateless cookie cannot be
+    revoked alone; the browser's copy is cleared, and "sign out everywhere" ends the rest.)"""
+    if db.state.session_mode == DATABASE and payload:
+        async with db.session() as session:
+            await session.execute(delete(Session).where(Session.token_hash == token_hash(payload)))
+            await session.commit()
+
+
+async def end_other_sessions(viewer: UserDTO, current_payload: str) -> str:
+    """Sign out everywhere else: bump the session version (ends every session in both modes),
+    then keep the current one alive. Returns the payload to re-issue the current cookie with."""
+    async with db.session() as session:
+        await session.execute(
+            update(User).where(User.id == viewer.id).values(session_version=User.session_version + 1)
+        )
+        await session.commit()
+    return await renew(viewer, current_payload)
+
+
+async def renew(viewer: UserDTO, current_payload: str) -> str:
+    """After the session version moved on: carry the current session over to it and drop the
+    user's other rows. Returns the new payload (stateless) or the same token (database)."""
+    async with db.session() as session:
+        user = await session.get(User, viewer.id)
+        if user is None:
+            raise NotFound("User not found")
+        if db.state.session_mode == STATELESS:
+            return _stateless_payload(user, utcnow() + LIFETIME)
+        current_hash = token_hash(current_payload)
+        await session.execute(
+            delete(Session).where(Session.user_id == user.id, Session.token_hash != current_hash)
+        )
+        await session.execute(
+            update(Session)
+            .where(Session.token_hash == current_hash)
+            .values(session_version=user.session_version)
+        )
+        await session.commit()
+        return current_payload
+
+
+async def list_sessions(viewer: UserDTO, current_session_id: int | None) -> list[SessionDTO]:
+    """The viewer's active sessions (database mode), most recently used first."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(Session)
+            .where(Session.user_id == viewer.id, Session.expires_at > utcnow())
+            .order_by(Session.last_seen_at.desc(), Session.id.desc())
+        )
+        return [
+            SessionDTO(
+                id=r.id,
+                created_at=iso(r.created_at),
+                last_seen_at=iso(r.last_seen_at),
+                expires_at=iso(r.expires_at),
+                user_agent=r.user_agent,
+                ip=r.ip,
+                current=r.id == current_session_id,
+            )
+            for r in rows
+        ]
+
+
+async def end_session_by_id(viewer: UserDTO, session_id: int) -> None:
+    """Sign out one of the viewer's own sessions; someone else's is NotFound."""
+    async with db.session() as session:
+        result = await session.execute(
+            delete(Session).where(Session.id == session_id, Session.user_id == viewer.id)
+        )
+        await session.commit()
+    if result.rowcount == 0:
+        raise NotFound("Session not found")

@@ -1,0 +1,130 @@
+"""Users: create, check credentials, rename, change password, list and change roles.
+
+Every function that acts for someone takes the viewer (a UserDTO from verify_session) and
+checks they may; passwords are checked and hashed here so hashes never leave the DAL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from auth.passwords import hash_password, verify_password
+from core.errors import ApiError
+from dal import db
+from dal.access import check_role
+from dal.dto import UserDTO, iso
+from dal.errors import EmailTaken, NotFound
+from models import ROLES, User
+
+
+def to_dto(user: User) -> UserDTO:
+    return UserDTO(
+        id=user.id, name=user.name, email=user.email, role=user.role, created_at=iso(user.created_at)
+    )
+
+
+async def create_user(name: str, email: str, password: str) -> UserDTO:
+    """A new account (email already normalised); EmailTaken if the address is registered."""
+    password_hash = await hash_password(password, db.state.bcrypt_rounds)
+    async with db.session() as session:
+        user = User(name=name, email=email, password_hash=password_hash)
+        session.add(user)
+        try:
+            # no read before the insert: the unique index decides, even under concurrent sign-ups
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            raise EmailTaken() from None
+        return to_dto(user)
+
+
+async def verify_credentials(email: str, password: str) -> UserDTO | None:
+    """The user whose email and password these are, or None. Costs one bcrypt verification
+    whether or not the account exists."""
+    async with db.session() as session:
+        user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    ok = await verify_password(password, user.password_hash if user else None, db.state.bcrypt_rounds)
+    return to_dto(user) if ok and user else None
+
+
+async def get_user(user_id: int) -> UserDTO | None:
+    async with db.session() as session:
+        user = await session.get(User, user_id)
+        return to_dto(user) if user else None
+
+
+async def rename(viewer: UserDTO, name: str) -> UserDTO:
+    async with db.session() as session:
+        user = await session.get(User, viewer.id)
+        if user is None:
+            raise NotFound("User not found")
+        user.name = name
+        await session.commit()
+        return to_dto(user)
+
+
+async def change_password(viewer: UserDTO, current: str, new: str) -> None:
+    """Check the current password, store the new one and bump the session version, which ends
+    every session (the caller re-issues the current one: dal.sessions.renew)."""
+    async with db.session() as session:
+        user = await session.get(User, viewer.id)
+        if user is None:
+            raise NotFound("User not found")
+        stored = user.password_hash
+    if not await verify_password(current, stored, db.state.bcrypt_rounds):
+        raise ApiError(
+            400,
+            "Validation error",
+            issues=[{"path": ["current_password"], "message": "The current password is not correct"}],
+        )
+    new_hash = await hash_password(new, db.state.bcrypt_rounds)
+    async with db.session() as session:
+        await session.execute(
+            update(User)
+            .where(User.id == viewer.id)
+            .values(password_hash=new_hash, session_version=User.session_version + 1)
+        )
+        await session.commit()
+
+
+async def list_users(viewer: UserDTO) -> list[UserDTO]:
+    check_role(viewer, "admin")
+    async with db.session() as session:
+        users = await session.scalars(select(User).order_by(User.created_at, User.id))
+        return [to_dto(u) for u in users]
+
+
+async def set_role(viewer: UserDTO, user_id: int, role: str) -> UserDTO:
+    """An admin changes someone else's role (not their own: there must always be an admin)."""
+    check_role(viewer, "admin")
+    if role not in ROLES:
+        raise ApiError(
+            400,
+            "Validation error",
+            issues=[{"path": ["role"], "message": f"Role must be one of {', '.join(ROLES)}"}],
+        )
+    if user_id == viewer.id:
+        raise ApiError(
+            400,
+            "Validation error",
+            issues=[{"path": ["role"], "message": "You cannot change your own role; ask another admin"}],
+        )
+    async with db.session() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found")
+        user.role = role
+        await session.commit()
+        return to_dto(user)
+
+
+async def promote(email: str) -> UserDTO:
+    """Make the user with this email an admin (the command line's `python app.py promote`)."""
+    async with db.session() as session:
+        user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None:
+            raise NotFound(f"No user with the email {email.strip()!r}")
+        user.role = "admin"
+        await session.commit()
+        return to_dto(user)
