@@ -40,7 +40,7 @@ class CookieChange:
 
 
 def _payload(handler: Any) -> str | None:
-    raw = handler.get_signed_cookie(COOKIE, max_age_days=MAX_AGE_DAYS)
+    raw = handler.get_signed_cookie(COOKIE, max_age_days=MAX_AGE_DAYS, min_version=2)
     try:
         return raw.decode() if raw is not None else None
     except UnicodeDecodeError:

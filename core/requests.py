@@ -119,7 +119,8 @@ class Request:
 
     def get_signed_cookie(self, name: str, max_age_days: float = 31) -> str | None:
         """The cookie's value if its signature is valid and younger than max_age_days, else None."""
-        value = self._handler.get_signed_cookie(name, max_age_days=max_age_days)
+        # min_version=2: version-1 values need a single secret and would raise with a key dict
+        value = self._handler.get_signed_cookie(name, max_age_days=max_age_days, min_version=2)
         try:
             return value.decode() if value is not None else None
         except UnicodeDecodeError:

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 
 from core.settings import SettingsError, load_settings
-from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database
+from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database, run_async
 
 SECRET = "cli-test-secret-key-0123456789-abcdefghij"
 
@@ -98,6 +98,20 @@ def test_settings_defaults_and_lists():
     assert settings.cors_origins == ("https://a.example",)
 
 
+def table_names(url: str) -> set[str]:
+    from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def names() -> set[str]:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            found = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        await engine.dispose()
+        return found
+
+    return run_async(names)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_alembic_upgrades_and_downgrades(tmp_path, backend):
     with fresh_database(backend, tmp_path) as url:
@@ -105,9 +119,14 @@ def test_alembic_upgrades_and_downgrades(tmp_path, backend):
         assert up.returncode == 0, up.stderr
         current = alembic(url, "current")
         assert "(head)" in current.stdout, current.stdout + current.stderr
+        assert {"users", "sessions"} <= table_names(url)
+        # the models and the migrations describe the same schema
+        check = alembic(url, "check")
+        assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout, check.stderr
         down = alembic(url, "downgrade", "base")
         assert down.returncode == 0, down.stderr
         assert "(head)" not in alembic(url, "current").stdout
+        assert table_names(url) <= {"alembic_version"}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
