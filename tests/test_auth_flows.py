@@ -260,3 +260,8 @@ async def test_ten_concurrent_signups_with_one_email_make_one_account(client):
     responses = await asyncio.gather(*(signup_api(c, name=f"User {i}") for i, c in enumerate(clients)))
     statuses = sorted(r.status for r in responses)
     assert statuses == [201] + [409] * 9, statuses
+
+
+async def test_logout_is_a_post_only_page(client):
+    response = await client.get("/logout")
+    assert (response.status, response.headers["Allow"]) == (405, "POST")

@@ -313,3 +313,24 @@ async def test_user_rows_store_a_bcrypt_hash(client, app, auth_settings):
     stored = await count(app, select(User.password_hash))
     assert stored.startswith(f"$2b${auth_settings.bcrypt_rounds:02d}$")
     assert PASSWORD not in stored
+
+
+async def test_the_session_cookie_is_secure_in_production(client, auth_settings, http_client):
+    application = make_app(replace(auth_settings, app_env="production"))
+    server, base = await serve(application)
+    try:
+        csrf = await http_client.fetch(base + "/api/auth/csrf")
+        assert "Secure" in csrf.headers["Set-Cookie"]
+        token = csrf.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+        response = await http_client.fetch(
+            base + "/api/auth/signup",
+            method="POST",
+            body=json.dumps({"name": "Ada", "email": "ada@example.com", "password": PASSWORD}),
+            headers={"Content-Type": "application/json", "Cookie": f"_xsrf={token}", "X-XSRFToken": token},
+        )
+        cookie = next(c for c in response.headers.get_list("Set-Cookie") if c.startswith("session="))
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    finally:
+        server.stop()
+        await server.close_all_connections()
+        await application.db.dispose()
