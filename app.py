@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -141,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("email", nargs="?", help="promote: the email of the user to make an admin")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
-    parser.add_argument("--workers", type=int, default=1, help="processes, one socket each")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes, each with its own SO_REUSEPORT socket (default: one per core in production, else 1)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -150,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.workers < 1:
+    workers = (
+        args.workers if args.workers is not None else (os.cpu_count() or 1 if settings.production else 1)
+    )
+    if workers < 1:
         parser.error("--workers must be at least 1")
     port = args.port if args.port is not None else settings.port
     if not 0 < port < 65536:
@@ -168,12 +177,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "promote":
         return promote(settings, args.email)
-    if args.workers == 1:
+    if workers == 1:
         asyncio.run(serve(settings, args.host, port, 1))
         return 0
     if settings.development:
         log.info("autoreload is off with --workers > 1")
-    return run_workers(args.workers, lambda _: asyncio.run(serve(settings, args.host, port, args.workers)))
+    return run_workers(workers, lambda _: asyncio.run(serve(settings, args.host, port, workers)))
 
 
 if __name__ == "__main__":

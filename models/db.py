@@ -36,7 +36,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 class Database:
     def __init__(self, url: str, *, pooled: bool = True) -> None:
         self.url = url
-        options = {} if pooled else {"poolclass": NullPool}
+        options: dict = {"poolclass": NullPool} if not pooled else {}
+        if url.startswith("postgresql") and pooled:
+            # a pool per process sized for one event loop; stale connections are replaced
+            # (pre_ping) and a dead server fails fast instead of hanging requests
+            options.update(
+                pool_size=10, max_overflow=10, pool_timeout=5, pool_pre_ping=True, pool_recycle=1800
+            )
+            options["connect_args"] = {"timeout": 5, "command_timeout": 30}
         self.engine = create_async_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
