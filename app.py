@@ -24,6 +24,7 @@ from core.api import load_api_routes
 from core.application import build_application
 from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
+from core.media import MediaHandler
 from core.pages import Middleware, PageSite
 from core.routing import RouteConflict
 from core.settings import Settings, SettingsError, load_settings
@@ -48,7 +49,10 @@ def make_app(
     """The whole application; tests pass their own settings and fixture trees."""
     settings = settings or load_settings()
     db = database or Database(settings.database_url)
-    dal_db.configure(db, bcrypt_rounds=settings.bcrypt_rounds, session_mode=settings.session_mode)
+    uploads = upload_dir(settings)
+    dal_db.configure(
+        db, bcrypt_rounds=settings.bcrypt_rounds, session_mode=settings.session_mode, upload_dir=uploads
+    )
     head = head_revision()
 
     async def ready() -> str | None:
@@ -66,7 +70,11 @@ def make_app(
         handlers_dir=handlers_dir,
         static_dir=ROOT / "static",
         middleware=middleware,
-        extra_rules=[(r"/healthz", HealthHandler), (r"/readyz", ReadyHandler, {"check": ready})],
+        extra_rules=[
+            (r"/healthz", HealthHandler),
+            (r"/readyz", ReadyHandler, {"check": ready}),
+            (r"/media/(.+)", MediaHandler, {"path": str(uploads)}),
+        ],
         autoreload=settings.development if autoreload is None else autoreload,
         authenticate=authenticate,
         login_url="/login",
@@ -114,6 +122,12 @@ async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     await app.db.dispose()
 
 
+def upload_dir(settings: Settings) -> Path:
+    """UPLOAD_DIR, relative to the project folder unless absolute."""
+    path = Path(settings.upload_dir)
+    return path if path.is_absolute() else ROOT / path
+
+
 def promote(settings: Settings, email: str | None) -> int:
     """python app.py promote EMAIL: give an existing user the admin role."""
     if not email:
@@ -122,7 +136,12 @@ def promote(settings: Settings, email: str | None) -> int:
 
     async def run() -> int:
         db = Database(settings.database_url)
-        dal_db.configure(db, bcrypt_rounds=settings.bcrypt_rounds, session_mode=settings.session_mode)
+        dal_db.configure(
+            db,
+            bcrypt_rounds=settings.bcrypt_rounds,
+            session_mode=settings.session_mode,
+            upload_dir=upload_dir(settings),
+        )
         try:
             user = await dal_users.promote(email)
         except ApiError as exc:

@@ -13,7 +13,7 @@ from auth.sessions import looks_signed_in
 from core.requests import Request
 from core.responses import Response, redirect
 
-PROTECTED = ("/dashboard", "/account", "/admin")
+PROTECTED = ("/dashboard", "/account", "/admin", "/posts/new")
 PUBLIC_ONLY = ("/login", "/signup")
 
 

@@ -1,35 +1,20 @@
-"""Input rules for sign-up, login and account changes (pydantic), and the 400 they raise.
-
-A failed validation is ApiError(400, "Validation error", issues=[{"path": [...], "message": ...}]);
-pages show each message beside its field.
-"""
+"""Input rules for sign-up, login and account changes (pydantic models, checked by
+core.validation.parse, which raises the 400 with issues that pages show beside each field)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from core.errors import ApiError
+from core.validation import ValidationFailed, parse
+
+__all__ = ["ValidationFailed", "parse"]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD_BYTES = 72
 MAX_NAME = 100
-
-
-class ValidationFailed(ApiError):
-    def __init__(self, issues: list[dict[str, Any]]) -> None:
-        super().__init__(400, "Validation error", issues=issues)
-
-    @property
-    def by_field(self) -> dict[str, str]:
-        """{"email": "first message for email", ...} for showing beside form fields."""
-        fields: dict[str, str] = {}
-        for issue in self.extra["issues"]:
-            key = str(issue["path"][0]) if issue["path"] else "form"
-            fields.setdefault(key, issue["message"])
-        return fields
 
 
 def normalise_email(value: str) -> str:
@@ -100,27 +85,6 @@ class PasswordChangeInput(_Form):
     new_password: str
 
     _new = field_validator("new_password")(check_new_password)
-
-
-MESSAGES = {
-    "missing": "This field is required",
-    "string_type": "Must be a string",
-}
-
-
-def parse(model: type[_Form], data: Any) -> Any:
-    """Validate a request body (a dict from JSON or a form) into model, or raise ValidationFailed."""
-    if not isinstance(data, dict):
-        raise ValidationFailed([{"path": [], "message": "Expected a JSON object or a form"}])
-    data = {k: (v[-1] if isinstance(v, list) and k in model.model_fields else v) for k, v in data.items()}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        issues = []
-        for error in exc.errors():
-            message = MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
-            issues.append({"path": [str(p) for p in error["loc"]], "message": message})
-        raise ValidationFailed(issues) from None
 
 
 def kept_values(body: Any, fields: tuple[str, ...]) -> dict[str, str]:

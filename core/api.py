@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -21,31 +20,13 @@ from core.errors import ApiError
 
 __all__ = ["ApiError", "ApiHandler", "load_api_routes"]
 from core.http import BaseHandler
+from core.requests import DEFAULT_BODY_LIMIT, parse_limit
 from core.responses import Response, json_bytes
 from core.routing import Route, load_module, scan
 
 log = logging.getLogger("core.api")
 
 METHODS = ("get", "post", "put", "patch", "delete")
-DEFAULT_BODY_LIMIT = 1024 * 1024
-_SIZE = re.compile(r"^\s*(\d+)\s*(b|kb|mb)?\s*$", re.IGNORECASE)
-
-
-def parse_limit(value: int | str) -> tuple[int, str]:
-    """1048576 or "1mb" -> (1048576, "1mb"): the byte count and how the error message says it."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        size = value
-    else:
-        found = _SIZE.match(str(value))
-        if not found:
-            raise ValueError(f"BODY_LIMIT must be bytes or a size like '1mb', not {value!r}")
-        size = int(found[1]) * {"b": 1, "kb": 1024, "mb": 1024**2}[(found[2] or "b").lower()]
-    if size <= 0:
-        raise ValueError("BODY_LIMIT must be positive")
-    for unit, factor in (("mb", 1024**2), ("kb", 1024)):
-        if size % factor == 0:
-            return size, f"{size // factor}{unit}"
-    return size, f"{size}b"
 
 
 def load_api_routes(handlers_dir: Path) -> list[Route]:

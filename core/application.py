@@ -86,7 +86,8 @@ def build_application(
     )
     # Host-level rules are tried before the static files Tornado puts first in the list above.
     app.add_handlers(r".*", [tornado.routing.Rule(NeedsNormalizing(), NormalizeHandler)])
-    app.max_body_size = max(max_body_size, *(r.options["limit"][0] for r in api_routes), 0)
+    limits = [r.options["limit"][0] for r in (*api_routes, *site.routes)]
+    app.max_body_size = max(max_body_size, *limits, 0)
     app.site = site
     app.api_routes = api_routes
     return app

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from core.errors import ApiError, default_message
 from core.http import BaseHandler
-from core.requests import Request
+from core.requests import DEFAULT_BODY_LIMIT, Request, parse_limit
 from core.responses import Response
 from core.routing import Route, load_module, scan
 
@@ -32,7 +32,6 @@ log = logging.getLogger("core.pages")
 
 NO_STORE = "private, no-cache, no-store, max-age=0, must-revalidate"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
-PAGE_BODY_LIMIT = 1024 * 1024
 # names every template gets from the framework; props may not reuse them
 FRAMEWORK_NAMES = ("static_url", "xsrf_form_html", "xsrf_token", "current_user", "current_path")
 
@@ -58,6 +57,8 @@ class PageSite:
             if py:
                 route.module = load_module(py[0], self.pages_dir)
                 _check_page_module(route.module, py[0])
+            limit = getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT)
+            route.options["limit"] = parse_limit(limit)
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.pages_dir),
             autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
@@ -236,8 +237,9 @@ class PageHandler(BaseHandler):
     async def prepare(self) -> None:
         if self.malformed:
             raise ApiError(400, "Malformed percent-escape in the URL")
-        if len(self.request.body) > PAGE_BODY_LIMIT:
-            raise ApiError(413, "The form is too large")
+        limit, limit_text = self.route.options["limit"] if self.route else (DEFAULT_BODY_LIMIT, "1mb")
+        if len(self.request.body) > limit:
+            raise ApiError(413, f"The form is too large (the limit is {limit_text})")
         if self.site.middleware is not None:
             answer = await self.site.middleware(self._request())
             if answer is not None:

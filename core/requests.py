@@ -5,6 +5,7 @@ middleware receive, with the query merged with route params and the body parsed 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -13,9 +14,28 @@ import tornado.web
 
 from core.errors import ApiError
 
+DEFAULT_BODY_LIMIT = 1024 * 1024
+_SIZE = re.compile(r"^\s*(\d+)\s*(b|kb|mb)?\s*$", re.IGNORECASE)
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
 MULTIPART_TYPE = "multipart/form-data"
+
+
+def parse_limit(value: int | str) -> tuple[int, str]:
+    """1048576 or "1mb" -> (1048576, "1mb"): the byte count and how the error message says it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        found = _SIZE.match(str(value))
+        if not found:
+            raise ValueError(f"BODY_LIMIT must be bytes or a size like '1mb', not {value!r}")
+        size = int(found[1]) * {"b": 1, "kb": 1024, "mb": 1024**2}[(found[2] or "b").lower()]
+    if size <= 0:
+        raise ValueError("BODY_LIMIT must be positive")
+    for unit, factor in (("mb", 1024**2), ("kb", 1024)):
+        if size % factor == 0:
+            return size, f"{size // factor}{unit}"
+    return size, f"{size}b"
 
 
 def group_pairs(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:

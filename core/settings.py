@@ -34,6 +34,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     bcrypt_rounds: int = 12
+    upload_dir: str = "uploads"
 
     @property
     def production(self) -> bool:
@@ -122,6 +123,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_list(env.get("TRUSTED_PROXIES", "")),
         cors_origins=_list(env.get("CORS_ORIGINS", "")),
         bcrypt_rounds=number("BCRYPT_ROUNDS", 12, 4, 31),
+        upload_dir=env.get("UPLOAD_DIR", "").strip() or Settings.upload_dir,
     )
     if problems:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(problems))

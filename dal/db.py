@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,15 +17,17 @@ class _State:
     database: Database | None = None
     bcrypt_rounds: int = 12
     session_mode: str = "database"
+    upload_dir: Path = Path("uploads")
 
 
 state = _State()
 
 
-def configure(database: Database, *, bcrypt_rounds: int, session_mode: str) -> None:
+def configure(database: Database, *, bcrypt_rounds: int, session_mode: str, upload_dir: Path) -> None:
     state.database = database
     state.bcrypt_rounds = bcrypt_rounds
     state.session_mode = session_mode
+    state.upload_dir = upload_dir
 
 
 @asynccontextmanager

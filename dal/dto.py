@@ -21,6 +21,7 @@ class UserDTO:
     email: str
     role: str
     created_at: str  # ISO 8601, UTC
+    avatar_url: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -53,3 +54,53 @@ class Verified:
     user: UserDTO
     session_id: int | None
     refreshed_payload: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthorDTO:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PostDTO:
+    id: int
+    title: str
+    body: str  # Markdown source
+    published: bool
+    created_at: str
+    updated_at: str
+    author: AuthorDTO
+    author_avatar_url: str | None = None  # for pages; not part of the API's post
+
+    def public(self) -> dict[str, Any]:
+        """The shape the posts API answers with: the author as {id, name} only."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "published": self.published,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "author": {"id": self.author.id, "name": self.author.name},
+        }
+
+
+@dataclass(frozen=True)
+class PostPage:
+    posts: list[PostDTO]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "posts": [p.public() for p in self.posts],
+            "page": self.page,
+            "per_page": self.per_page,
+            "total": self.total,
+        }

@@ -18,9 +18,18 @@ from dal.errors import EmailTaken, NotFound
 from models import ROLES, User
 
 
+def avatar_url(file_name: str | None) -> str | None:
+    return f"/media/avatars/{file_name}" if file_name else None
+
+
 def to_dto(user: User) -> UserDTO:
     return UserDTO(
-        id=user.id, name=user.name, email=user.email, role=user.role, created_at=iso(user.created_at)
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        created_at=iso(user.created_at),
+        avatar_url=avatar_url(user.avatar),
     )
 
 

@@ -2,7 +2,8 @@
 
 from models.base import Base
 from models.db import Database
+from models.post import Post
 from models.session import Session
 from models.user import ROLES, User
 
-__all__ = ["ROLES", "Base", "Database", "Session", "User"]
+__all__ = ["ROLES", "Base", "Database", "Post", "Session", "User"]

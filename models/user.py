@@ -24,6 +24,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
     # bumped by "sign out everywhere" and password changes: older sessions stop verifying
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # file name of the avatar in the upload folder (random, so its URL can be cached forever)
+    avatar: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -7,14 +7,18 @@ from auth import flows
 from auth.forms import ValidationFailed, kept_values
 from core.errors import ApiError
 from core.pages import see_other
-from dal import require_user
+from dal import avatars, require_user
 from dal import sessions as dal_sessions
+
+BODY_LIMIT = "3mb"  # the avatar form: an image of up to 2 MB (checked exactly in dal.avatars)
 
 DONE = {
     "name": "Your name was saved.",
     "password": "Your password was changed. Your other sessions were signed out.",
     "session": "That session was signed out.",
     "everywhere": "Every other session was signed out.",
+    "avatar": "Your picture was saved.",
+    "avatar_delete": "Your picture was removed.",
 }
 
 
@@ -54,14 +58,19 @@ async def action(ctx):
             await dal_sessions.end_session_by_id(require_user(ctx), int(session_id))
         elif intent == "everywhere":
             (await flows.sign_out_everywhere_else(ctx.request)).apply(ctx)
+        elif intent == "avatar":
+            uploaded = ctx.request.files.get("avatar") or []
+            await avatars.set_avatar(require_user(ctx), uploaded[0].body if uploaded else b"")
+        elif intent == "avatar_delete":
+            await avatars.delete_avatar(require_user(ctx))
         else:
             raise ApiError(400, "Unknown form")
     except ValidationFailed as exc:
         values = kept_values(body, ("name",)) if intent == "name" else None
         return await page(ctx, {intent: exc.by_field}, values, status=400)
     except ApiError as exc:
-        if exc.status_code != 400:
+        if exc.status_code not in (400, 413, 415):
             raise
         fields = {str(i["path"][0]): i["message"] for i in exc.extra.get("issues", []) if i["path"]}
-        return await page(ctx, {intent: fields or {"form": exc.message}}, status=400)
+        return await page(ctx, {intent: fields or {"form": exc.message}}, status=exc.status_code)
     return see_other(f"/account?done={intent}")

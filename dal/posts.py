@@ -1,0 +1,194 @@
+"""Posts: who may see, write, change and delete them, and the queries behind the pages and API.
+
+Rules: anyone reads published posts; a draft exists only for its author and admins (404 for
+everyone else, so draft ids do not leak); only a signed-in user writes, always as themselves;
+only the author or an admin changes or deletes (others: 403 on a published post, 404 on a draft).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
+from sqlalchemy import Select, func, select
+
+from dal import db
+from dal.dto import AuthorDTO, PostDTO, PostPage, UserDTO, iso
+from dal.errors import Forbidden, NotFound, Unauthenticated
+from dal.users import avatar_url
+from models import Post, User
+
+MAX_TITLE = 200
+MAX_BODY = 100_000
+MAX_PER_PAGE = 100
+NOT_FOUND = "Post not found"
+
+
+def _title(value: str) -> str:
+    title = " ".join(value.split())
+    if not title:
+        raise ValueError("Enter a title")
+    if len(title) > MAX_TITLE:
+        raise ValueError(f"The title must be at most {MAX_TITLE} characters")
+    return title
+
+
+def _body(value: str) -> str:
+    if len(value) > MAX_BODY:
+        raise ValueError(f"The body must be at most {MAX_BODY:,} characters")
+    return value
+
+
+class PostInput(BaseModel):
+    """A whole post (POST and PUT). author_id and other extra fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    title: str
+    body: str
+    published: StrictBool = False
+
+    _title = field_validator("title")(_title)
+    _body = field_validator("body")(_body)
+
+
+class PostChanges(BaseModel):
+    """Some fields of a post (PATCH)."""
+
+    model_config = ConfigDict(extra="ignore")
+    title: str | None = None
+    body: str | None = None
+    published: StrictBool | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _check_title(cls, value: str | None) -> str | None:
+        return None if value is None else _title(value)
+
+    @field_validator("body")
+    @classmethod
+    def _check_body(cls, value: str | None) -> str | None:
+        return None if value is None else _body(value)
+
+
+class ListQuery(BaseModel):
+    page: int = 1
+    per_page: int = 20
+    author: int | None = None
+
+    @field_validator("page")
+    @classmethod
+    def _page(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("page starts at 1")
+        return value
+
+    @field_validator("per_page")
+    @classmethod
+    def _per_page(cls, value: int) -> int:
+        if not 1 <= value <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        return value
+
+
+def _may_manage(viewer: UserDTO | None, post: Post) -> bool:
+    return viewer is not None and (viewer.id == post.author_id or viewer.is_admin)
+
+
+def _to_dto(post: Post, author: User) -> PostDTO:
+    return PostDTO(
+        id=post.id,
+        title=post.title,
+        body=post.body,
+        published=post.published,
+        created_at=iso(post.created_at),
+        updated_at=iso(post.updated_at),
+        author=AuthorDTO(id=author.id, name=author.name),
+        author_avatar_url=avatar_url(author.avatar),
+    )
+
+
+def can_edit(viewer: UserDTO | None, post: PostDTO) -> bool:
+    """For pages deciding whether to show Edit and Delete (the DAL checks again on write)."""
+    return viewer is not None and (viewer.id == post.author.id or viewer.is_admin)
+
+
+async def list_posts(viewer: UserDTO | None, query: ListQuery) -> PostPage:
+    """Published posts, newest first. With author=the viewer (or any author, for an admin)
+    that author's drafts are included too."""
+    statement: Select = select(Post, User).join(User, Post.author_id == User.id)
+    if query.author is not None:
+        statement = statement.where(Post.author_id == query.author)
+        if not (viewer is not None and (viewer.id == query.author or viewer.is_admin)):
+            statement = statement.where(Post.published.is_(True))
+    else:
+        statement = statement.where(Post.published.is_(True))
+    async with db.session() as session:
+        total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = await session.execute(
+            statement.order_by(Post.created_at.desc(), Post.id.desc())
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        )
+        posts = [_to_dto(post, author) for post, author in rows]
+    return PostPage(posts=posts, page=query.page, per_page=query.per_page, total=total or 0)
+
+
+async def _load(session, viewer: UserDTO | None, post_id: int) -> tuple[Post, User]:  # noqa: ANN001
+    row = (
+        await session.execute(
+            select(Post, User).join(User, Post.author_id == User.id).where(Post.id == post_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    post, author = row
+    if not post.published and not _may_manage(viewer, post):
+        raise NotFound(NOT_FOUND)  # a draft does not exist for anyone else
+    return post, author
+
+
+async def _load_for_change(session, viewer: UserDTO | None, post_id: int) -> tuple[Post, User]:  # noqa: ANN001
+    if viewer is None:
+        raise Unauthenticated()
+    post, author = await _load(session, viewer, post_id)
+    if not _may_manage(viewer, post):
+        raise Forbidden("Only the author or an admin can change this post")
+    return post, author
+
+
+async def get_post(viewer: UserDTO | None, post_id: int) -> PostDTO:
+    async with db.session() as session:
+        return _to_dto(*await _load(session, viewer, post_id))
+
+
+async def create_post(viewer: UserDTO | None, data: PostInput) -> PostDTO:
+    """A new post by the viewer, whatever else the request says."""
+    if viewer is None:
+        raise Unauthenticated()
+    async with db.session() as session:
+        post = Post(author_id=viewer.id, title=data.title, body=data.body, published=data.published)
+        session.add(post)
+        await session.commit()
+        author = await session.get(User, viewer.id)
+        return _to_dto(post, author)
+
+
+async def update_post(viewer: UserDTO | None, post_id: int, changes: PostInput | PostChanges) -> PostDTO:
+    async with db.session() as session:
+        post, author = await _load_for_change(session, viewer, post_id)
+        for name, value in changes.model_dump(exclude_none=True).items():
+            setattr(post, name, value)
+        await session.commit()
+        return _to_dto(post, author)
+
+
+async def delete_post(viewer: UserDTO | None, post_id: int) -> None:
+    async with db.session() as session:
+        post, _author = await _load_for_change(session, viewer, post_id)
+        await session.delete(post)
+        await session.commit()
+
+
+def parse_id(raw: str) -> int:
+    """A post id from a URL: anything but a positive integer is simply not found."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise NotFound(NOT_FOUND)
+    return int(raw)
