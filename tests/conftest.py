@@ -196,8 +196,8 @@ def database_url(migrated_templates, backend, tmp_path):
 
 
 @pytest.fixture
-def auth_settings(database_url, session_mode) -> Settings:
-    return make_settings(database_url, session_mode=session_mode)
+def auth_settings(database_url, session_mode, tmp_path) -> Settings:
+    return make_settings(database_url, session_mode=session_mode, upload_dir=str(tmp_path / "uploads"))
 
 
 @pytest.fixture

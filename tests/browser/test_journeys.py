@@ -95,3 +95,28 @@ def test_password_change_signs_out_the_other_browser(page, new_context):
     expect(second).to_have_url(re.compile(r"/login\?next=%2Fdashboard$"))
     page.goto("/dashboard")
     expect(page.locator("#user-email")).to_have_text(email)
+
+
+def test_write_a_draft_publish_it_and_read_it_signed_out(page, new_context):
+    sign_up(page, "Writer Person", unique_email("writer"))
+    page.get_by_role("link", name="Write a post").click()
+    page.get_by_label("Title").fill("My first story")
+    page.get_by_label("Text").fill("Once upon a time, **boldly**.")
+    page.get_by_role("button", name="Save post").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My first story")
+    expect(page.get_by_text("Draft: only you")).to_be_visible()
+    post_url = page.url
+
+    reader = new_context().new_page()
+    assert reader.goto(post_url).status == 404
+    reader.goto("/posts")
+    expect(reader.get_by_role("link", name="My first story")).to_have_count(0)
+
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Published").check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Draft: only you")).to_have_count(0)
+
+    reader.goto("/posts")
+    reader.get_by_role("link", name="My first story").click()
+    expect(reader.locator(".post-body strong")).to_have_text("boldly")

@@ -1,0 +1,341 @@
+"""Posts over HTTP for two users A and B and an admin: the rules for every verb, pagination,
+ids, validation, safe Markdown, and the pages' forms. Both session modes, both databases."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.auth_helpers import make_admin, signed_up
+
+pytestmark = pytest.mark.gen_test
+
+
+@pytest.fixture
+def app(real_app):
+    return real_app
+
+
+@pytest.fixture
+def people(client, io_loop):
+    """Clients for A, B and an admin, each signed in."""
+    a, b, admin = client, client.another(), client.another()
+
+    async def sign_up_all():
+        users = {
+            "a": await signed_up(a, name="Alice", email="alice@example.com"),
+            "b": await signed_up(b, name="Bob", email="bob@example.com"),
+            "admin": await signed_up(admin, name="Root", email="root@example.com"),
+        }
+        await make_admin("root@example.com")
+        return users
+
+    users = io_loop.run_sync(sign_up_all)
+    return {"a": a, "b": b, "admin": admin, "anon": client.another(), "users": users}
+
+
+async def create(client, title="Hello", body="Some *text*", published=True, **extra):
+    response = await client.post(
+        "/api/posts", json_body={"title": title, "body": body, "published": published, **extra}
+    )
+    assert response.status == 201, response.text
+    return response.json()
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+async def test_create_is_201_with_location_and_the_author_is_always_the_caller(people):
+    response = await people["a"].post(
+        "/api/posts",
+        json_body={"title": "Mine", "body": "x", "published": True, "author_id": people["users"]["b"]["id"]},
+    )
+    assert response.status == 201
+    post = response.json()
+    assert response.headers["Location"] == f"/api/posts/{post['id']}"
+    assert post["author"] == {"id": people["users"]["a"]["id"], "name": "Alice"}
+    assert set(post) == {"id", "title", "body", "published", "created_at", "updated_at", "author"}
+
+
+async def test_signed_out_writes_are_401(people):
+    post = await create(people["a"])
+    anon = people["anon"]
+    assert (await anon.post("/api/posts", json_body={"title": "x", "body": "y"})).status == 401
+    for method in ("PUT", "PATCH", "DELETE"):
+        response = await anon.request(
+            method, f"/api/posts/{post['id']}", json_body={"title": "z", "body": "z"}
+        )
+        assert (response.status, response.json()) == (401, {"error": "User is not authenticated"}), method
+
+
+async def test_anyone_reads_published_posts(people):
+    post = await create(people["a"])
+    for who in ("anon", "b", "admin", "a"):
+        response = await people[who].get(f"/api/posts/{post['id']}")
+        assert response.status == 200 and response.json()["title"] == "Hello", who
+        page = await people[who].get(f"/posts/{post['id']}")
+        assert page.status == 200 and "<h1>Hello</h1>" in page.text, who
+
+
+async def test_a_draft_exists_only_for_its_author_and_admins(people):
+    draft = await create(people["b"], title="Secret draft", published=False)
+    for who in ("anon", "a"):
+        for method in ("GET", "PUT", "PATCH", "DELETE"):
+            response = await people[who].request(
+                method, f"/api/posts/{draft['id']}", json_body={"title": "t", "body": "b"}
+            )
+            expected = 401 if who == "anon" and method != "GET" else 404
+            assert response.status == expected, (who, method)
+            if expected == 404:
+                assert response.json() == {"error": "Post not found"}
+        assert (await people[who].get(f"/posts/{draft['id']}")).status == 404
+        listed = (await people[who].get(f"/api/posts?author={people['users']['b']['id']}")).json()
+        assert listed["posts"] == [] and listed["total"] == 0
+    for who in ("b", "admin"):
+        assert (await people[who].get(f"/api/posts/{draft['id']}")).json()["title"] == "Secret draft"
+        assert "Secret draft" in (await people[who].get(f"/posts/{draft['id']}")).text
+    assert "Secret draft" not in (await people["anon"].get("/posts")).text
+
+
+async def test_only_the_author_or_an_admin_changes_a_published_post(people):
+    post = await create(people["a"])
+    b = people["b"]
+    assert (
+        await b.request("PUT", f"/api/posts/{post['id']}", json_body={"title": "B", "body": "B"})
+    ).status == 403
+    assert (await b.request("PATCH", f"/api/posts/{post['id']}", json_body={"title": "B"})).status == 403
+    assert (await b.request("DELETE", f"/api/posts/{post['id']}")).status == 403
+    assert (await people["anon"].get(f"/api/posts/{post['id']}")).json()["title"] == "Hello"
+    # the author and an admin may
+    put = await people["a"].request(
+        "PUT", f"/api/posts/{post['id']}", json_body={"title": "New", "body": "Body"}
+    )
+    assert put.status == 200 and put.json()["title"] == "New" and put.json()["published"] is False
+    patch = await people["admin"].request("PATCH", f"/api/posts/{post['id']}", json_body={"published": True})
+    assert patch.status == 200 and patch.json()["published"] is True and patch.json()["title"] == "New"
+    assert patch.json()["author"]["id"] == people["users"]["a"]["id"]  # an admin's edit keeps the author
+    deleted = await people["admin"].request("DELETE", f"/api/posts/{post['id']}")
+    assert (deleted.status, deleted.body) == (204, b"")
+    assert (await people["a"].get(f"/api/posts/{post['id']}")).status == 404
+
+
+async def test_the_author_deletes_their_own(people):
+    post = await create(people["b"], published=False)
+    assert (await people["b"].request("DELETE", f"/api/posts/{post['id']}")).status == 204
+    assert (await people["b"].get(f"/api/posts/{post['id']}")).status == 404
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", "1.5", "99999", "1e3", "９", "123456789012345678901234"])
+async def test_non_numeric_and_unknown_ids_are_404(people, raw):
+    for method in ("GET", "PUT", "PATCH", "DELETE"):
+        response = await people["a"].request(
+            method, f"/api/posts/{raw}", json_body={"title": "t", "body": "b"}
+        )
+        assert (response.status, response.json()) == (404, {"error": "Post not found"}), method
+    assert (await people["a"].get(f"/posts/{raw}")).status == 404
+
+
+async def test_other_methods_are_405_with_allow(people):
+    response = await people["a"].request("DELETE", "/api/posts")
+    assert (response.status, response.headers["Allow"]) == (405, "GET, HEAD, POST")
+    response = await people["a"].post("/api/posts/1", json_body={})
+    assert (response.status, response.headers["Allow"]) == (405, "GET, HEAD, PUT, PATCH, DELETE")
+
+
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        ({"body": "x"}, "title", "This field is required"),
+        ({"title": "   ", "body": "x"}, "title", "Enter a title"),
+        ({"title": "t" * 201, "body": "x"}, "title", "at most 200 characters"),
+        ({"title": "t"}, "body", "This field is required"),
+        ({"title": "t", "body": "x", "published": "yes"}, "published", "Must be true or false"),
+        ({"title": 5, "body": "x"}, "title", "Must be a string"),
+    ],
+)
+async def test_validation_errors_name_the_field(people, body, field, message):
+    response = await people["a"].post("/api/posts", json_body=body)
+    assert response.status == 400
+    issues = response.json()["issues"]
+    assert any(i["path"] == [field] and message in i["message"] for i in issues), issues
+    assert (await people["a"].get("/api/posts")).json()["total"] == 0
+
+
+async def test_a_title_of_exactly_200_characters_is_fine(people):
+    assert len((await create(people["a"], title="t" * 200))["title"]) == 200
+
+
+async def test_patch_validates_what_it_is_given(people):
+    post = await create(people["a"])
+    response = await people["a"].request("PATCH", f"/api/posts/{post['id']}", json_body={"title": ""})
+    assert response.status == 400 and response.json()["issues"][0]["path"] == ["title"]
+    assert (await people["a"].get(f"/api/posts/{post['id']}")).json()["title"] == "Hello"
+
+
+async def test_list_is_newest_first_with_paging(people):
+    for i in range(5):
+        await create(people["a"], title=f"Post {i}")
+    await create(people["a"], title="A draft", published=False)
+    first = (await people["anon"].get("/api/posts?per_page=2")).json()
+    assert [p["title"] for p in first["posts"]] == ["Post 4", "Post 3"]
+    assert (first["page"], first["per_page"], first["total"]) == (1, 2, 5)
+    third = (await people["anon"].get("/api/posts?per_page=2&page=3")).json()
+    assert [p["title"] for p in third["posts"]] == ["Post 0"]
+    beyond = (await people["anon"].get("/api/posts?per_page=2&page=1000000")).json()
+    assert beyond["posts"] == [] and beyond["total"] == 5
+    # the author sees their own drafts when they filter on themselves
+    own = (await people["a"].get(f"/api/posts?author={people['users']['a']['id']}&per_page=100")).json()
+    assert own["total"] == 6
+    other = (await people["b"].get(f"/api/posts?author={people['users']['a']['id']}")).json()
+    assert other["total"] == 5
+    assert (await people["a"].get(f"/api/posts?author={people['users']['b']['id']}")).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=abc", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=1000", "per_page"),
+        ("per_page=101", "per_page"),
+        ("author=x", "author"),
+    ],
+)
+async def test_bad_paging_is_a_400_naming_the_field(people, query, field):
+    response = await people["anon"].get(f"/api/posts?{query}")
+    assert response.status == 400
+    assert response.json()["issues"][0]["path"] == [field]
+
+
+async def test_per_page_100_is_allowed(people):
+    assert (await people["anon"].get("/api/posts?per_page=100")).json()["per_page"] == 100
+
+
+# --- Markdown, safely ------------------------------------------------------------------------
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
+def body_tags(page_html: str):
+    start = page_html.index('<div class="post-body">')
+    end = page_html.index("</article>", start)
+    parser = Tags()
+    parser.feed(page_html[start:end])
+    return parser.found[1:]  # the tags inside <div class="post-body">
+
+
+XSS = [
+    "<script>alert(1)</script>",
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)" onclick="alert(2)">x</a>',
+    "<iframe src=https://evil.example></iframe>",
+    "![pic](https://evil.example/x.png)",
+    '<div style="background:url(javascript:alert(1))">raw</div>',
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+]
+
+
+@pytest.mark.parametrize("source", XSS)
+async def test_markdown_never_lets_script_through(people, source):
+    post = await create(
+        people["a"], body=f"# Title\n\n{source}\n\n**bold** and [a link](https://example.org)"
+    )
+    page = await people["anon"].get(f"/posts/{post['id']}")
+    tags = body_tags(page.text)
+    names = [t for t, _ in tags]
+    assert "h1" in names and "strong" in names  # Markdown still renders
+    for tag, attrs in tags:
+        assert tag in {"h1", "p", "strong", "a", "em", "code", "pre"}, tag
+        assert not any(name.startswith("on") or name == "style" for name in attrs), attrs
+        for name in ("href", "src"):
+            assert not attrs.get(name, "https://").lower().startswith(("javascript:", "data:")), attrs
+    assert [a["href"] for t, a in tags if t == "a"] == ["https://example.org"]
+    assert "<script" not in page.text.split('<div class="post-body">')[1]
+
+
+# --- the pages -----------------------------------------------------------------------------
+
+
+async def test_new_post_form_saves_and_redirects_with_303(people):
+    a = people["a"]
+    form = await a.get("/posts/new")
+    assert form.status == 200 and 'name="title"' in form.text
+    response = await a.post("/posts/new", form={"title": "From the form", "body": "Hi", "published": "on"})
+    assert response.status == 303
+    page = await people["anon"].get(response.headers["Location"])
+    assert "From the form" in page.text
+
+
+async def test_new_post_form_keeps_what_was_typed_on_error(people):
+    response = await people["a"].post("/posts/new", form={"title": "", "body": "My long text"})
+    assert response.status == 400
+    assert "My long text</textarea>" in response.text
+    assert 'id="title-error" aria-live="polite">Enter a title' in response.text
+    assert (await people["a"].get("/api/posts")).json()["total"] == 0
+
+
+async def test_new_post_needs_a_signed_in_user(people):
+    response = await people["anon"].get("/posts/new")
+    assert (response.status, response.headers["Location"]) == (307, "/login?next=%2Fposts%2Fnew")
+
+
+async def test_edit_form_for_the_author_and_admin_only(people):
+    post = await create(people["a"], title="Original")
+    edit = f"/posts/{post['id']}/edit"
+    assert 'value="Original"' in (await people["a"].get(edit)).text
+    assert (await people["admin"].get(edit)).status == 200
+    assert (await people["b"].get(edit)).status == 403
+    assert (await people["b"].post(edit, form={"title": "Hacked", "body": "x"})).status == 403
+    anon = await people["anon"].get(edit)
+    assert anon.status == 307 and anon.headers["Location"].startswith("/login?next=")
+    saved = await people["a"].post(edit, form={"title": "Changed", "body": "New body"})
+    assert (saved.status, saved.headers["Location"]) == (303, f"/posts/{post['id']}")
+    data = (await people["anon"].get(f"/api/posts/{post['id']}")).status
+    assert data == 404  # unticked "published": it is a draft now
+    bad = await people["a"].post(edit, form={"title": "", "body": "kept text", "published": "on"})
+    assert bad.status == 400 and "kept text</textarea>" in bad.text and " checked" in bad.text
+
+
+async def test_delete_asks_first_then_deletes(people):
+    post = await create(people["a"], title="Doomed")
+    confirm = await people["a"].get(f"/posts/{post['id']}/delete")
+    assert confirm.status == 200 and "This cannot be undone" in confirm.text
+    assert (await people["b"].get(f"/posts/{post['id']}/delete")).status == 403
+    assert (await people["b"].post(f"/posts/{post['id']}/delete")).status == 403
+    response = await people["a"].post(f"/posts/{post['id']}/delete")
+    assert (response.status, response.headers["Location"]) == (303, "/dashboard?deleted=1")
+    assert (await people["a"].get(f"/api/posts/{post['id']}")).status == 404
+
+
+async def test_posts_page_lists_published_posts_with_paging(people):
+    for i in range(12):
+        await create(people["a"], title=f"Numbered {i:02d}")
+    await create(people["a"], title="Hidden draft", published=False)
+    first = await people["anon"].get("/posts")
+    assert "Numbered 11" in first.text and "Numbered 02" in first.text and "Numbered 01" not in first.text
+    assert 'href="/posts?page=2"' in first.text and "Hidden draft" not in first.text
+    second = await people["anon"].get("/posts?page=2")
+    assert "Numbered 01" in second.text and "Numbered 00" in second.text
+    for odd in ("0", "-5", "abc"):
+        assert "Numbered 11" in (await people["anon"].get(f"/posts?page={odd}")).text
+    far = await people["anon"].get("/posts?page=999")
+    assert far.status == 200 and "There is no page 999" in far.text
+
+
+async def test_dashboard_lists_my_posts_including_drafts(people):
+    await create(people["a"], title="My public one")
+    await create(people["a"], title="My draft", published=False)
+    await create(people["b"], title="Not mine")
+    page = (await people["a"].get("/dashboard")).text
+    assert "My public one" in page and "My draft" in page and "Not mine" not in page
+    assert '<span class="tag draft">draft</span>' in page
