@@ -20,6 +20,11 @@ from tests.browser.support import CHROMIUM, LAUNCH_ARGS, ROOT, running_app  # no
 OUT = ROOT / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 375, "height": 812}}
 PASSWORD = "correct horse battery"
+POSTS = [
+    ("Notes on the Analytical Engine", "The engine *weaves algebraic patterns* just as the loom weaves flowers.", True),
+    ("Pages are files", "Each page is a template and an async loader:\n\n- props\n- a redirect\n- or a 404", True),
+    ("An unfinished thought", "Still a draft: only its author and admins can read it.", False),
+]
 DEMO = [
     ("Ada Lovelace", "ada@example.com"),
     ("Grace Hopper", "grace@example.com"),
@@ -46,6 +51,15 @@ def main() -> None:
                 setup.clear_cookies()
                 sign_up(setup.new_page(), name, email)
             server.promote("ada@example.com")
+            writer = setup.new_page()  # Ada, the last to sign up, writes the demo posts
+            for title, body, published in POSTS:
+                writer.goto("/posts/new")
+                writer.get_by_label("Title").fill(title)
+                writer.get_by_label("Text").fill(body)
+                if published:
+                    writer.get_by_label("Published").check()
+                writer.get_by_role("button", name="Save post").click()
+                writer.wait_for_url("**/posts/*")
             admin_state = Path(folder) / "admin.json"
             setup.storage_state(path=str(admin_state))
             setup.close()
@@ -66,9 +80,11 @@ def main() -> None:
                     base_url=server.base, viewport=viewport, storage_state=str(admin_state)
                 )
                 page = admin.new_page()
-                for name in ("dashboard", "account", "admin"):
+                for name in ("dashboard", "account", "admin", "posts"):
                     page.goto(f"/{name}")
                     page.screenshot(path=str(OUT / f"{name}-{size}.png"), full_page=True)
+                page.get_by_role("link", name="Pages are files").first.click()
+                page.screenshot(path=str(OUT / f"post-{size}.png"), full_page=True)
             browser.close()
     print(f"saved {len(list(OUT.glob('*.png')))} screenshots in {OUT.relative_to(ROOT)}")
 
