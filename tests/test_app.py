@@ -112,6 +112,26 @@ def table_names(url: str) -> set[str]:
     return run_async(names)
 
 
+def index_names(url: str) -> set[str]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    sql = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if url.startswith("sqlite")
+        else "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
+    )
+
+    async def names() -> set[str]:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            found = {row[0] for row in await conn.execute(text(sql))}
+        await engine.dispose()
+        return found
+
+    return run_async(names)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_alembic_upgrades_and_downgrades(tmp_path, backend):
     with fresh_database(backend, tmp_path) as url:
@@ -119,7 +139,13 @@ def test_alembic_upgrades_and_downgrades(tmp_path, backend):
         assert up.returncode == 0, up.stderr
         current = alembic(url, "current")
         assert "(head)" in current.stdout, current.stdout + current.stderr
-        assert {"users", "sessions"} <= table_names(url)
+        assert {"users", "sessions", "posts"} <= table_names(url)
+        # stepping back one revision keeps what the earlier revision made (the case-insensitive
+        # email index must survive the posts migration going down), and up again works
+        assert alembic(url, "downgrade", "0002").returncode == 0
+        assert "uq_users_email_lower" in index_names(url)
+        assert "posts" not in table_names(url)
+        assert alembic(url, "upgrade", "head").returncode == 0
         # the models and the migrations describe the same schema
         check = alembic(url, "check")
         assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout, check.stderr
