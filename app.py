@@ -29,9 +29,11 @@ from core.pages import Middleware, PageSite
 from core.routing import RouteConflict
 from core.settings import Settings, SettingsError, load_settings
 from core.workers import run_workers
+from core.wrappers import with_cors, with_rate_limit
 from dal import db as dal_db
+from dal import ratelimit as dal_ratelimit
 from dal import users as dal_users
-from models.db import Database, head_revision
+from models.db import UNAVAILABLE_ERRORS, Database, head_revision
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("app")
@@ -78,6 +80,11 @@ def make_app(
         autoreload=settings.development if autoreload is None else autoreload,
         authenticate=authenticate,
         login_url="/login",
+        unavailable_errors=UNAVAILABLE_ERRORS,
+        api_wrappers=[
+            with_cors(settings.cors_origins),
+            with_rate_limit(settings.api_rate_limit, 60, dal_ratelimit.hit),
+        ],
     )
     app.settings["app_settings"] = settings
     app.db = db
@@ -106,6 +113,9 @@ async def schema_problem(settings: Settings) -> str | None:
     return None
 
 
+GRACE_SECONDS = 20
+
+
 async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     app = make_app(settings, autoreload=settings.development and workers == 1)
     server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=app.max_body_size)
@@ -116,10 +126,26 @@ async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    log.info("shutting down")
+    await shut_down(app, server)
+
+
+async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTTPServer) -> None:
+    """Stop accepting, let the requests in flight finish (up to GRACE_SECONDS), close the
+    remaining (idle) connections and the database pool."""
+    log.info("shutting down: %d request(s) in flight", app.in_flight)
     server.stop()
-    await asyncio.wait_for(server.close_all_connections(), timeout=10)
+    app.drained = asyncio.Event()  # BaseHandler sets it when the last request finishes
+    if app.in_flight > 0:
+        try:
+            await asyncio.wait_for(app.drained.wait(), timeout=GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("grace period over with %d request(s) still in flight", app.in_flight)
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout=5)
+    except TimeoutError:
+        log.warning("some connections did not close in time")
     await app.db.dispose()
+    log.info("stopped")
 
 
 def upload_dir(settings: Settings) -> Path:

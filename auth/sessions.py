@@ -37,6 +37,8 @@ class CookieChange:
             target.clear_cookie(COOKIE)
         else:
             target.set_cookie(COOKIE, self.payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE)
+        # a new session (or none) gets a new XSRF token: one seen before it is worth nothing
+        target.rotate_xsrf_token()
 
 
 def _payload(handler: Any) -> str | None:

@@ -23,13 +23,16 @@ from core.http import BaseHandler
 from core.requests import DEFAULT_BODY_LIMIT, parse_limit
 from core.responses import Response, json_bytes
 from core.routing import Route, load_module, scan
+from core.wrappers import Wrapper, compose, preflight
 
 log = logging.getLogger("core.api")
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def load_api_routes(handlers_dir: Path) -> list[Route]:
+def load_api_routes(handlers_dir: Path, wrappers: list[Wrapper] | None = None) -> list[Route]:
+    """Every module under handlers_dir, checked, with its method functions wrapped by the
+    app-wide wrappers (core.wrappers: CORS, rate limit), outermost first."""
     routes = scan(Path(handlers_dir), (".py",))
     for route in routes:
         path = route.files[0]
@@ -44,6 +47,10 @@ def load_api_routes(handlers_dir: Path) -> list[Route]:
         if "GET" in allowed:
             allowed.insert(allowed.index("GET") + 1, "HEAD")
         route.options["allowed"] = tuple(allowed)
+        wrap = compose(*(wrappers or []))
+        functions = {m: wrap(getattr(route.module, m)) for m in methods}
+        functions["options"] = wrap(preflight(route.options["allowed"]))
+        route.options["functions"] = functions
         route.options["limit"] = parse_limit(getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT))
     return routes
 
@@ -93,7 +100,7 @@ class ApiHandler(BaseHandler):
             return
         assert self.route is not None
         method = "get" if self.request.method == "HEAD" else self.request.method.lower()
-        function = getattr(self.route.module, method)
+        function = self.route.options["functions"][method]
         result = await function(self.build_request(self.params, b"".join(self.chunks)))
         if isinstance(result, Response):
             await self.send_response(result)
@@ -106,12 +113,7 @@ class ApiHandler(BaseHandler):
                 "return a dict, a list or a Response (empty() for 204)"
             )
 
-    get = head = post = put = patch = delete = dispatch
-
-    async def options(self) -> None:
-        self.set_header("Allow", ", ".join((*self.allowed_methods, "OPTIONS")))
-        self.set_status(204)
-        self.finish()
+    get = head = post = put = patch = delete = options = dispatch
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

@@ -17,6 +17,7 @@ from core.api import ApiHandler, load_api_routes
 from core.http import BaseHandler
 from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler
 from core.routing import NeedsNormalizing, TreeMatcher, normalized
+from core.security import ClientAddress, SecurityHeaders
 from core.settings import Settings
 
 API_PREFIX = "/api"
@@ -32,6 +33,10 @@ class NormalizeHandler(BaseHandler):
         if self.request.query:
             target += "?" + self.request.query
         self.redirect(target, status=308)
+
+
+class StaticHandler(SecurityHeaders, tornado.web.StaticFileHandler):
+    """Tornado's static files, with the security headers every answer carries."""
 
 
 def key_versions(keys: tuple[str, ...]) -> tuple[dict[int, str], int]:
@@ -58,9 +63,11 @@ def build_application(
     autoreload: bool = False,
     authenticate: Any = None,
     login_url: str | None = None,
+    unavailable_errors: tuple[type[BaseException], ...] = (),
+    api_wrappers: list[Any] | None = None,
 ) -> tornado.web.Application:
     site = PageSite(pages_dir, middleware, development=settings.development)
-    api_routes = load_api_routes(handlers_dir)
+    api_routes = load_api_routes(handlers_dir, wrappers=api_wrappers or [])
     secrets, newest = key_versions(settings.secret_keys)
     rules: list[Any] = [
         *(extra_rules or []),
@@ -83,6 +90,10 @@ def build_application(
         production=settings.production,
         authenticate=authenticate,
         login_url=login_url,
+        unavailable_errors=unavailable_errors,
+        cors_origins=settings.cors_origins,
+        client_address=ClientAddress(settings.trusted_proxies),
+        static_handler_class=StaticHandler,
     )
     # Host-level rules are tried before the static files Tornado puts first in the list above.
     app.add_handlers(r".*", [tornado.routing.Rule(NeedsNormalizing(), NormalizeHandler)])
@@ -90,4 +101,5 @@ def build_application(
     app.max_body_size = max(max_body_size, *limits, 0)
     app.site = site
     app.api_routes = api_routes
+    app.in_flight = 0
     return app

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 import tornado.web
 
 from core.responses import json_bytes
+from core.security import SecurityHeaders
 
 ReadyCheck = Callable[[], Awaitable[str | None]]  # None when ready, else what is wrong
 
 
-class HealthHandler(tornado.web.RequestHandler):
+class HealthHandler(SecurityHeaders, tornado.web.RequestHandler):
     def check_xsrf_cookie(self) -> None:  # GET only; POST is a 405 anyway
         pass
 

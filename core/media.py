@@ -10,10 +10,12 @@ import mimetypes
 
 import tornado.web
 
+from core.security import SecurityHeaders
+
 mimetypes.add_type("image/webp", ".webp")
 
 
-class MediaHandler(tornado.web.StaticFileHandler):
+class MediaHandler(SecurityHeaders, tornado.web.StaticFileHandler):
     def set_extra_headers(self, path: str) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "public, max-age=31536000, immutable")

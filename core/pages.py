@@ -113,6 +113,9 @@ class PageContext:
     def clear_cookie(self, name: str, **options: Any) -> None:
         self._handler.write_cookie(name, None, **options)
 
+    def rotate_xsrf_token(self) -> None:
+        self._handler.rotate_xsrf_token()
+
 
 def see_other(destination: str) -> dict[str, Any]:
     """The usual answer of an action after a successful form post: 303 to destination."""

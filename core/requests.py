@@ -126,6 +126,16 @@ class Request:
         return self._request.remote_ip
 
     @property
+    def app_settings(self) -> Any:
+        """The application's Settings (core.settings), read once at start."""
+        return self._handler.settings.get("app_settings")
+
+    @property
+    def client_ip(self) -> str:
+        """The client's address: the socket's peer unless a trusted proxy says otherwise."""
+        return self._handler.client_ip
+
+    @property
     def current_user(self) -> Any:
         return self._handler.current_user
 

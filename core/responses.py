@@ -24,6 +24,7 @@ class Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    rotate_xsrf: bool = False
 
     def set_cookie(self, name: str, value: str, *, signed: bool = False, **options: Any) -> Response:
         """Set a cookie; options as Tornado's set_cookie (secure defaults are applied).
@@ -33,6 +34,12 @@ class Response:
 
     def clear_cookie(self, name: str, **options: Any) -> Response:
         self.cookies.append((name, None, options))
+        return self
+
+    def rotate_xsrf_token(self) -> Response:
+        """Send a fresh _xsrf cookie with this response (clients fetch the new token from
+        GET /api/auth/csrf)."""
+        self.rotate_xsrf = True
         return self
 
     def encoded_body(self) -> bytes:

@@ -48,13 +48,15 @@ async def create_user(name: str, email: str, password: str) -> UserDTO:
         return to_dto(user)
 
 
-async def verify_credentials(email: str, password: str) -> UserDTO | None:
-    """The user whose email and password these are, or None. Costs one bcrypt verification
-    whether or not the account exists."""
+async def verify_credentials(email: str, password: str) -> tuple[UserDTO | None, str]:
+    """(the user, "ok") when email and password match, else (None, the reason: "unknown email"
+    or "wrong password", for the audit log only). Costs one bcrypt verification either way."""
     async with db.session() as session:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     ok = await verify_password(password, user.password_hash if user else None, db.state.bcrypt_rounds)
-    return to_dto(user) if ok and user else None
+    if user is None:
+        return None, "unknown email"
+    return (to_dto(user), "ok") if ok else (None, "wrong password")
 
 
 async def get_user(user_id: int) -> UserDTO | None:

@@ -1,9 +1,10 @@
 """SQLAlchemy models and the database connection; only dal/ (and migrations) import this package."""
 
+from models.audit import AuthEvent, RateCounter
 from models.base import Base
 from models.db import Database
 from models.post import Post
 from models.session import Session
 from models.user import ROLES, User
 
-__all__ = ["ROLES", "Base", "Database", "Post", "Session", "User"]
+__all__ = ["ROLES", "AuthEvent", "Base", "Database", "Post", "RateCounter", "Session", "User"]

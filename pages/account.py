@@ -55,7 +55,7 @@ async def action(ctx):
             session_id = str(body.get("session_id", ""))
             if not session_id.isdigit():
                 raise ApiError(400, "Choose a session to sign out")
-            await dal_sessions.end_session_by_id(require_user(ctx), int(session_id))
+            await flows.revoke_session(ctx.request, int(session_id))
         elif intent == "everywhere":
             (await flows.sign_out_everywhere_else(ctx.request)).apply(ctx)
         elif intent == "avatar":

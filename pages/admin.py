@@ -1,9 +1,10 @@
 """/admin: every user and their role; an admin changes others' roles here.
 Signed out: sent to /login; signed in without the admin role: the 403 page."""
 
+from auth import flows
 from core.errors import ApiError
 from core.pages import see_other
-from dal import require_role
+from dal import audit, require_role
 from dal import users as dal_users
 
 
@@ -12,6 +13,7 @@ async def page(ctx, error="", status=200):
     props = {
         "viewer": viewer,
         "users": await dal_users.list_users(viewer),
+        "events": await audit.latest(viewer),
         "roles": ["user", "admin"],
         "error": error,
         "done": "The role was changed." if ctx.query.get("done") == "role" else "",
@@ -24,13 +26,13 @@ async def get_server_side_props(ctx):
 
 
 async def action(ctx):
-    viewer = require_role(ctx, "admin")
+    require_role(ctx, "admin")
     body = ctx.request.body if isinstance(ctx.request.body, dict) else {}
     user_id, role = str(body.get("user_id", "")), str(body.get("role", ""))
     try:
         if not user_id.isdigit():
             raise ApiError(400, "Choose a user")
-        await dal_users.set_role(viewer, int(user_id), role)
+        await flows.change_role(ctx.request, int(user_id), role)
     except ApiError as exc:
         if exc.status_code not in (400, 404):
             raise

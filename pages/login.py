@@ -28,6 +28,9 @@ async def action(ctx):
     except ValidationFailed as exc:
         return {"props": form(ctx, values, exc.by_field), "status": 400}
     except ApiError as exc:
+        if exc.status_code == 429:
+            ctx.set_header("Retry-After", exc.headers["Retry-After"])
+            return {"props": form(ctx, values, {"form": exc.message}), "status": 429}
         if exc.status_code != 401:
             raise
         return {"props": form(ctx, values, {"form": "Invalid email or password."}), "status": 401}

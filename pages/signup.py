@@ -2,6 +2,7 @@
 
 from auth import flows
 from auth.forms import ValidationFailed, kept_values
+from core.errors import ApiError
 from core.pages import see_other
 from core.urls import safe_next
 from dal import EmailTaken
@@ -30,5 +31,10 @@ async def action(ctx):
     except EmailTaken:
         errors = {"email": "This email is already registered. Log in instead?"}
         return {"props": form(ctx, values, errors), "status": 409}
+    except ApiError as exc:
+        if exc.status_code != 429:
+            raise
+        ctx.set_header("Retry-After", exc.headers["Retry-After"])
+        return {"props": form(ctx, values, {"form": exc.message}), "status": 429}
     cookie.apply(ctx)
     return see_other(safe_next(ctx.query.get("next"), "/dashboard"))

@@ -35,7 +35,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    # the fixture site has no migrated database, so the database-backed API rate limit is off
+    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", api_rate_limit=0)
 
 
 def _site_middleware():

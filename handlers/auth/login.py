@@ -3,8 +3,10 @@
 
 from auth import flows
 from core.responses import json_response
+from core.wrappers import with_json_body
 
 
+@with_json_body
 async def post(req):
     _user, cookie = await flows.login(req)
     response = json_response({"success": True})

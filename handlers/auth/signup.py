@@ -2,8 +2,10 @@
 
 from auth import flows
 from core.responses import json_response
+from core.wrappers import with_json_body
 
 
+@with_json_body
 async def post(req):
     user, cookie = await flows.signup(req)
     response = json_response({"user": user.public()}, status=201)

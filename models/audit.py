@@ -1,0 +1,53 @@
+"""AuthEvent: the audit log of authentication (sign-up, logins, logouts, password and role
+changes, revoked sessions, throttling). Failed logins here are also what throttling counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+from models.types import UTCDateTime, utcnow
+
+KINDS = (
+    "signup",
+    "login",
+    "login_failed",
+    "logout",
+    "password_changed",
+    "password_change_failed",
+    "role_changed",
+    "session_revoked",
+    "signed_out_everywhere",
+    "throttled",
+)
+
+
+class AuthEvent(Base):
+    __tablename__ = "auth_events"
+    __table_args__ = (
+        Index("ix_auth_events_kind_email_created_at", "kind", "email", "created_at"),
+        Index("ix_auth_events_kind_ip_created_at", "kind", "ip", "created_at"),
+        Index("ix_auth_events_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str | None] = mapped_column(String(254))  # as typed, normalised; never a password
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateCounter(Base):
+    """Requests per key in a fixed time window (the general API rate limit), shared by workers."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[int] = mapped_column(primary_key=True)  # epoch seconds
+    count: Mapped[int]
