@@ -40,7 +40,7 @@ def cross_origin_problem(request: tornado.httputil.HTTPServerRequest, trusted: I
     servers) it passes, and still needs the XSRF token. Origins in ``trusted`` (the CORS
     allow-list) always pass."""
     origin = request.headers.get("Origin")
-    if origin is not None and origin in trusted:
+    if origin is not None and origin != "null" and origin in trusted:
         return None
     site = request.headers.get("Sec-Fetch-Site")
     if site in ("same-origin", "none"):

@@ -6,11 +6,13 @@ insecure defaults (no SECRET_KEY).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_SECRET_FILE = Path(__file__).resolve().parent.parent / ".secret_key"
 
@@ -109,6 +111,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raw = env.get(name, "")
         return default if not raw.strip() else _int(name, raw, low, high, problems)
 
+    cors_origins = _list(env.get("CORS_ORIGINS", ""))
+    for origin in cors_origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+            problems.append(
+                f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com"
+                ' ("null" is never allowed)'
+            )
+    trusted_proxies = _list(env.get("TRUSTED_PROXIES", ""))
+    for proxy in trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network (10.0.0.0/8)")
+
     settings = Settings(
         database_url=database_url,
         secret_keys=secret_keys,
@@ -120,8 +137,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         address_max_failures=number("ADDRESS_MAX_FAILURES", 50),
         signup_max_per_address=number("SIGNUP_MAX_PER_ADDRESS", 20),
         api_rate_limit=number("API_RATE_LIMIT", 600),
-        trusted_proxies=_list(env.get("TRUSTED_PROXIES", "")),
-        cors_origins=_list(env.get("CORS_ORIGINS", "")),
+        trusted_proxies=trusted_proxies,
+        cors_origins=cors_origins,
         bcrypt_rounds=number("BCRYPT_ROUNDS", 12, 4, 31),
         upload_dir=env.get("UPLOAD_DIR", "").strip() or Settings.upload_dir,
     )

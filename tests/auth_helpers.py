@@ -13,8 +13,8 @@ async def signup_api(client, name="Ada Lovelace", email="ada@example.com", passw
     )
 
 
-async def login_api(client, email="ada@example.com", password=PASSWORD):
-    return await client.post("/api/auth/login", json_body={"email": email, "password": password})
+async def login_api(client, email="ada@example.com", password=PASSWORD, **kwargs):
+    return await client.post("/api/auth/login", json_body={"email": email, "password": password}, **kwargs)
 
 
 async def signed_up(client, **kwargs) -> dict:

@@ -69,6 +69,10 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30)
         ({"LOGIN_MAX_FAILURES": "-1"}, "LOGIN_MAX_FAILURES=-1 must be between 0"),
         ({"APP_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY is required when APP_ENV=production"),
         ({"APP_ENV": "production", "SECRET_KEY": "short"}, "each key must be at least 32 characters"),
+        ({"CORS_ORIGINS": "null"}, "CORS_ORIGINS: 'null' is not an origin"),
+        ({"CORS_ORIGINS": "https://a.example/path"}, "is not an origin like https://app.example.com"),
+        ({"TRUSTED_PROXIES": "10.0.0.300"}, "TRUSTED_PROXIES: '10.0.0.300' is not an IP address"),
+        ({"API_RATE_LIMIT": "many"}, "API_RATE_LIMIT='many' is not a whole number"),
     ],
 )
 def test_bad_settings_stop_the_app_with_a_clear_message(tmp_path, env, message):

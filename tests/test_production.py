@@ -10,7 +10,9 @@ pytestmark = pytest.mark.gen_test
 
 @pytest.fixture
 def app(io_loop, tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}", app_env="production", api_rate_limit=0)
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}", app_env="production", api_rate_limit=0
+    )
     application = make_app(
         settings, pages_dir=SITE / "pages", handlers_dir=SITE / "handlers", middleware=None
     )
