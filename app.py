@@ -81,6 +81,7 @@ def make_app(
         authenticate=authenticate,
         login_url="/login",
         unavailable_errors=UNAVAILABLE_ERRORS,
+        openapi_title="Tornado Pages API",
         api_wrappers=[
             with_cors(settings.cors_origins),
             with_rate_limit(settings.api_rate_limit, 60, dal_ratelimit.hit),

@@ -15,6 +15,7 @@ import tornado.web
 
 from core.api import ApiHandler, load_api_routes
 from core.http import BaseHandler
+from core.openapi import OpenApiHandler
 from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler
 from core.routing import NeedsNormalizing, TreeMatcher, normalized
 from core.security import ClientAddress, SecurityHeaders
@@ -65,6 +66,7 @@ def build_application(
     login_url: str | None = None,
     unavailable_errors: tuple[type[BaseException], ...] = (),
     api_wrappers: list[Any] | None = None,
+    openapi_title: str = "API",
 ) -> tornado.web.Application:
     site = PageSite(pages_dir, middleware, development=settings.development)
     api_routes = load_api_routes(handlers_dir, wrappers=api_wrappers or [])
@@ -73,6 +75,11 @@ def build_application(
         *(extra_rules or []),
         (r"/404", StatusPageHandler, {"site": site, "status": 404}),
         (r"/500", StatusPageHandler, {"site": site, "status": 500}),
+        (
+            API_PREFIX + r"/openapi\.json",
+            OpenApiHandler,
+            {"routes": api_routes, "title": openapi_title, "version": "1"},
+        ),
         tornado.routing.Rule(TreeMatcher(api_routes, prefix=API_PREFIX), ApiHandler),
         tornado.routing.Rule(TreeMatcher(site.routes, site=site), PageHandler),
     ]

@@ -2,12 +2,18 @@
 DELETE /api/me/avatar. PNG, JPEG or WebP up to 2 MB, the type read from the file itself."""
 
 import dal
+from core.openapi import describe
 from core.responses import empty
 from dal import avatars
+from handlers._schemas import AvatarBody, Error
 
 BODY_LIMIT = "3mb"  # the image (2 MB at most) plus multipart framing; the exact cap is in dal
 
 
+@describe(
+    "Upload your picture: PNG, JPEG or WebP, at most 2 MB, as the body or a multipart avatar field",
+    responses={200: AvatarBody, 400: Error, 401: Error, 413: Error, 415: Error},
+)
 async def put(req):
     viewer = dal.require_user(req)
     if req.headers.get("Content-Type", "").startswith("multipart/form-data"):
@@ -19,6 +25,7 @@ async def put(req):
     return {"avatar_url": await avatars.set_avatar(viewer, data)}
 
 
+@describe("Remove your picture", responses={204: None, 401: Error})
 async def delete(req):
     await avatars.delete_avatar(dal.require_user(req))
     return empty()

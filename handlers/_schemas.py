@@ -1,0 +1,82 @@
+"""The shapes the API answers with, as pydantic models: the OpenAPI document is built from them
+(core.openapi) and the schemathesis tests check real answers against it."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Issue(_Out):
+    path: list[str | int]
+    message: str
+
+
+class ValidationErrorBody(_Out):
+    error: Literal["Validation error"]
+    issues: list[Issue]
+
+
+class Error(_Out):
+    error: str
+
+
+class PublicUser(_Out):
+    id: int
+    name: str
+    email: str
+    role: Literal["user", "admin"]
+
+
+class UserEnvelope(_Out):
+    user: PublicUser
+
+
+class Success(_Out):
+    success: Literal[True]
+
+
+class CsrfToken(_Out):
+    csrfToken: str
+
+
+class ListedUser(PublicUser):
+    created_at: str
+
+
+class UserList(_Out):
+    users: list[ListedUser]
+
+
+class Author(_Out):
+    id: int
+    name: str
+
+
+class PostBody(_Out):
+    id: int
+    title: str = Field(max_length=200)
+    body: str
+    published: bool
+    created_at: str
+    updated_at: str
+    author: Author
+
+
+class PostList(_Out):
+    posts: list[PostBody]
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=100)
+    total: int = Field(ge=0)
+
+
+class AvatarBody(_Out):
+    avatar_url: str
+
+
+class ApiInfo(_Out):
+    name: str
+    status: str
