@@ -169,3 +169,17 @@ async def test_the_api_rate_limit_is_shared_across_instances(auth_settings, http
             await server.close_all_connections()
         for application in apps:
             await application.db.dispose()
+
+
+async def test_zero_turns_a_limit_off(auth_settings, http_client):
+    application = make_app(replace(auth_settings, login_max_failures=0, address_max_failures=0))
+    server, base = await serve(application)
+    try:
+        c = Client(http_client, base)
+        await signed_up(c)
+        await fail(c.another(), 8)
+        assert (await login_api(c.another())).status == 200
+    finally:
+        server.stop()
+        await server.close_all_connections()
+        await application.db.dispose()
