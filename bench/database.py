@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import procs
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,49 @@ def migrate(database_url: str) -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"alembic upgrade head failed:\n{result.stderr}")
+
+
+async def _backend_pid(url: str) -> int:
+    parts = make_url(url)
+    conn = await asyncpg.connect(
+        user=parts.username,
+        password=parts.password,
+        host=parts.host,
+        port=parts.port or 5432,
+        database=parts.database or "postgres",
+        timeout=10,
+    )
+    try:
+        return await conn.fetchval("SELECT pg_backend_pid()")
+    finally:
+        await conn.close()
+
+
+def backend_pids(url: str):  # noqa: ANN201
+    """A function giving the PostgreSQL backends serving url's database (for CPU accounting:
+    other databases on the same server, a test suite's say, are left out), or none when the
+    server is not on this machine."""
+    try:
+        backend = asyncio.run(_backend_pid(url))
+        with open(f"/proc/{backend}/stat") as stat:  # a backend's parent is the postmaster
+            postmaster = int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, asyncpg.PostgresError, ValueError, IndexError):
+        return lambda: []
+    parts = make_url(url)
+    title = f" {parts.username} {parts.database} ".encode()  # "postgres: USER DB 127.0.0.1(port) idle"
+
+    def pids() -> list[int]:
+        found = []
+        for pid in procs.children(postmaster):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if title in cmdline.read():
+                        found.append(pid)
+            except OSError:
+                continue
+        return found
+
+    return pids
 
 
 def drop(server_url: str, name: str) -> None:

@@ -40,6 +40,21 @@ def frame_name(frame: str) -> str:
     return f"{path}:{name}"
 
 
+def package(frame: str) -> str:
+    """The layer a frame belongs to: a library, the socket writes, a template, or our code."""
+    path = frame.rsplit(":", 1)[0]
+    if path.endswith(".html"):
+        return "templates (Jinja)"
+    if path.startswith("asyncio/selector_events"):
+        return "socket I/O (asyncio transports)"
+    top = path.split("/", 1)[0]
+    if top in ("core", "auth", "dal", "models", "pages", "handlers", "middleware.py", "app.py"):
+        return f"ours: {top}"
+    if "/" not in path:
+        return "ours: pages/handlers" if path.endswith(".py") and path[:1].islower() else "other"
+    return top
+
+
 def summarise(collapsed: Path, top: int = 25) -> str:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
@@ -57,7 +72,12 @@ def summarise(collapsed: Path, top: int = 25) -> str:
             inclusive[name] += n
         if frames:
             own[frames[-1]] += n
-    out = [f"{total} samples", "", "inclusive (on the stack):"]
+    packages: collections.Counter[str] = collections.Counter()
+    for name, n in own.items():
+        packages[package(name)] += n
+    out = [f"{total} samples", "", "self time by package (where the CPU is spent):"]
+    out += [f"  {100 * n / total:5.1f} %  {name}" for name, n in packages.most_common()]
+    out += ["", "inclusive (on the stack; SQLAlchemy's greenlet frames start stacks of their own):"]
     out += [f"  {100 * n / total:5.1f} %  {name}" for name, n in inclusive.most_common(top)]
     out += ["", "self (top of the stack):"]
     out += [f"  {100 * n / total:5.1f} %  {name}" for name, n in own.most_common(top)]

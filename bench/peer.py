@@ -15,6 +15,8 @@ PORT = 3100
 BASE = f"http://127.0.0.1:{PORT}"
 EMAIL = "bench@example.com"  # what the peer's smoke step signs up
 PASSWORD = "Bench-password-1"
+# its own PostgreSQL cluster (bench.sh: PEER_PG_PORT, default 5433), for CPU accounting
+PG_URL = f"postgresql://peer:peer@127.0.0.1:{os.environ.get('PEER_PG_PORT', '5433')}/peer"
 SETUP_TIMEOUT = 1800  # the first npm install and next build take minutes
 
 

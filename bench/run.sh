@@ -8,10 +8,11 @@
 # (through its own bench.sh), our app in both session modes and with --workers 1 and 2.
 # Writes bench/results/<stamp>/summary.md, summary.json and results.json (git-ignored).
 #
-# Knobs (environment): DURATION=10s WARMUP=3s LOGIN_DURATION=10s ROUNDS=1 CONNECTIONS=1,64
+# Knobs (environment): DURATION=10s WARMUP=3s LOGIN_DURATION=10s ROUNDS=2 CONNECTIONS=1,64
 #   LOGIN_CONNECTIONS=16 STORM_CONNECTIONS=1 PEER=1 (0 leaves the peer out) PEER_WORKDIR=/tmp/peer-nextjs
 #   BENCH_PG_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres BENCH_DB=bench VENV=.venv
-# A quick look: DURATION=3s WARMUP=1s LOGIN_DURATION=5s bash bench/run.sh  (about 3 minutes)
+# Takes about 15 minutes (the first run also builds the peer: a few more).
+# A quick look: ROUNDS=1 DURATION=3s WARMUP=1s LOGIN_DURATION=5s bash bench/run.sh  (about 3 minutes)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

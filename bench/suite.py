@@ -1,9 +1,10 @@
 """The benchmark plan: every target of issue 6, measured in one run, written as JSON.
 
 Run through bench/run.sh (which installs wrk, PostgreSQL and the virtualenv first). Per
-round: the bcrypt ceiling; the bare Tornado hello world; the Next.js peer; our app in both
-session modes (pages at 1 and 64 connections, /api/me quiet and under a login storm); our
-app with --workers 1 and 2 (/dashboard and login throughput). Every server is stopped
+round: the bare Tornado hello world; the Next.js peer; our app in both session modes (pages
+at 1 and 64 connections, /api/me quiet and under a login storm); our app with --workers 1
+and 2 (/dashboard, login throughput, and the bcrypt ceiling measured just before the
+--workers 2 logins). Every server is stopped
 before the next starts, so each has the machine to itself. Knobs are environment
 variables (see KNOBS); results go to RESULTS_DIR/<stamp>/ as results.json, then report.py
 turns them into summary.md and summary.json.
@@ -37,7 +38,7 @@ KNOBS = {
     "WARMUP": "3s",  # unrecorded wrk run before a server's measurements, per URL
     "LOGIN_DURATION": "10s",  # login throughput runs
     "CEILING_SECONDS": "6",  # bcrypt ceiling
-    "ROUNDS": "1",  # the whole plan, repeated; the summary takes the median
+    "ROUNDS": "2",  # the whole plan, repeated (even rounds in reverse order); the summary takes the median
     "CONNECTIONS": "1,64",
     "LOGIN_CONNECTIONS": "16",
     "STORM_CONNECTIONS": "1",  # /api/me connections during the quiet and storm runs
@@ -79,11 +80,12 @@ class Plan:
         self.round = 1
         self.secret = secrets.token_urlsafe(48)
         self.db_url = ""
+        self.db_pids: wrk.Pids = lambda: []  # the database server of the target being measured
 
     # --- recording ---
 
     def record(self, target: str, case: str, load: wrk.Load, pids, **extra) -> dict:
-        result = wrk.measure(load, pids)
+        result = wrk.measure(load, pids, self.db_pids)
         result.update(round=self.round, target=target, case=case, **extra)
         self.runs.append(result)
         errors = result["bad"] + result["socket_errors"]
@@ -111,6 +113,7 @@ class Plan:
 
     def hello(self) -> None:
         port = int(knob("HELLO_PORT"))
+        self.db_pids = lambda: []
         server = procs.Server(
             "hello",
             [sys.executable, str(BENCH / "hello.py"), "--port", str(port)],
@@ -138,6 +141,7 @@ class Plan:
                 self.notes.append(
                     f"round {self.round}: the peer's smoke checks reported a failure (peer.log)"
                 )
+            self.db_pids = database.backend_pids(peer_mod.PG_URL)
             session = client.peer_login(peer_mod.BASE, EMAIL, PASSWORD)
             cookie = {"Cookie": f"session={session}"}
             self.pages("peer", peer_mod.BASE, cookie, peer.pids)
@@ -148,6 +152,7 @@ class Plan:
 
     def start_app(self, mode: str, workers: int, name: str) -> procs.Server:
         port = knob("APP_PORT")
+        self.db_pids = database.backend_pids(self.db_url)
         env = {
             **os.environ,
             "APP_ENV": "production",
@@ -203,6 +208,8 @@ class Plan:
                 )
                 self.warm([load])
                 self.record(target, "GET /dashboard", load, server.workers, workers=count)
+                if count == 2:  # the ceiling right before the run it bounds (the server idles)
+                    self.bcrypt_ceiling()
                 self.login(target, base, self.login_headers(pair), server.workers, workers=count)
                 self.remember_memory(target, server.memory())
             finally:
@@ -252,7 +259,7 @@ class Plan:
         self.record(target, "GET /api/me quiet", me, pids)
         head_start = 2.0
         logins = self.login_load(base, login_headers, f"{wrk.seconds(self.duration) + 2 * head_start:g}s")
-        window = wrk.CpuWindow(pids)
+        window = wrk.CpuWindow(pids, self.db_pids)
         background = wrk.start(logins)
         time.sleep(head_start)
         self.record(target, "GET /api/me storm", me, pids)
@@ -309,11 +316,13 @@ def main() -> int:
     try:
         for plan.round in range(1, int(knob("ROUNDS")) + 1):
             log(f"round {plan.round}")
-            parts = [("bcrypt ceiling", plan.bcrypt_ceiling), ("Tornado hello", plan.hello)]
+            parts = [("Tornado hello", plan.hello)]
             if knob("PEER") == "1":
                 parts.append(("peer", plan.peer))
             parts += [(f"ours, {m} sessions", lambda m=m: plan.ours(m)) for m in ("database", "stateless")]
             parts.append(("ours, --workers 1 and 2", plan.workers))
+            if plan.round % 2 == 0:  # every other round in reverse, so drift does not favour one side
+                parts.reverse()
             for name, part in parts:
                 try:
                     part()

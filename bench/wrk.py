@@ -15,6 +15,7 @@ from pathlib import Path
 import procs
 
 CHECK_LUA = Path(__file__).resolve().parent / "lua" / "check.lua"
+Pids = Callable[[], list[int]]
 
 
 def seconds(duration: str) -> float:
@@ -106,13 +107,15 @@ def finish(load: Load, process: subprocess.Popen) -> dict:
 
 
 class CpuWindow:
-    """CPU used between open and close: by the server's processes, by wrk (this process's
-    children), and by everything else on the machine; in % of one core."""
+    """CPU used between open and close, in % of one core: by the server's processes, by its
+    database server, by wrk (this process's children), and by everything else on the machine."""
 
-    def __init__(self, server_pids: Callable[[], list[int]]) -> None:
+    def __init__(self, server_pids: Pids, database_pids: Pids = lambda: []) -> None:
         self.server_pids = server_pids
+        self.database_pids = database_pids
         self.mono = time.monotonic()
         self.server = procs.cpu_ticks(server_pids())
+        self.database = procs.cpu_ticks(database_pids())
         self.children = self._children()
         self.busy, self.total = procs.machine_ticks()
 
@@ -128,18 +131,20 @@ class CpuWindow:
         cores = os.cpu_count() or 1
         machine = 100.0 * cores * (busy - self.busy) / max(total - self.total, 1)
         server = 100.0 * (procs.cpu_ticks(self.server_pids()) - self.server) / hz / wall
+        database = 100.0 * (procs.cpu_ticks(self.database_pids()) - self.database) / hz / wall
         wrk_cpu = 100.0 * (self._children() - self.children) / wall
         return {
             "server_cpu_pct": round(server, 1),
+            "db_cpu_pct": round(database, 1),
             "wrk_cpu_pct": round(wrk_cpu, 1),
-            "rest_cpu_pct": round(max(machine - server - wrk_cpu, 0.0), 1),
+            "rest_cpu_pct": round(max(machine - server - database - wrk_cpu, 0.0), 1),
             "machine_cpu_pct": round(machine, 1),
         }
 
 
-def measure(load: Load, server_pids: Callable[[], list[int]]) -> dict:
+def measure(load: Load, server_pids: Pids, database_pids: Pids = lambda: []) -> dict:
     """One wrk run in the foreground, with its CPU window."""
-    window = CpuWindow(server_pids)
+    window = CpuWindow(server_pids, database_pids)
     result = finish(load, start(load))
     result.update(window.close())
     return result
