@@ -21,8 +21,16 @@ OUT = ROOT / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 375, "height": 812}}
 PASSWORD = "correct horse battery"
 POSTS = [
-    ("Notes on the Analytical Engine", "The engine *weaves algebraic patterns* just as the loom weaves flowers.", True),
-    ("Pages are files", "Each page is a template and an async loader:\n\n- props\n- a redirect\n- or a 404", True),
+    (
+        "Notes on the Analytical Engine",
+        "The engine *weaves algebraic patterns* just as the loom weaves flowers.",
+        True,
+    ),
+    (
+        "Pages are files",
+        "Each page is a template and an async loader:\n\n- props\n- a redirect\n- or a 404",
+        True,
+    ),
     ("An unfinished thought", "Still a draft: only its author and admins can read it.", False),
 ]
 DEMO = [
