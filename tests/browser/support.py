@@ -52,8 +52,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(folder: Path, session_mode: str = "database") -> Iterator[Server]:
-    """`alembic upgrade head` on a new SQLite file in folder, then `python app.py` on a free port."""
+def running_app(folder: Path, session_mode: str = "database", **settings: str) -> Iterator[Server]:
+    """`alembic upgrade head` on a new SQLite file in folder, then `python app.py` on a free port
+    (settings: environment variables to set for it, e.g. BCRYPT_ROUNDS="12")."""
     url = f"sqlite+aiosqlite:///{folder / 'app.db'}"
     env = {
         **os.environ,
@@ -62,6 +63,7 @@ def running_app(folder: Path, session_mode: str = "database") -> Iterator[Server
         "APP_ENV": "test",
         "SECRET_KEY": "browser-test-secret-0123456789-abcdefghij",
         "BCRYPT_ROUNDS": "4",
+        **settings,
     }
     migrate = subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
