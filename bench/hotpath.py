@@ -3,7 +3,7 @@
 `bash bench/profile.sh` runs it (py-spy comes from PyPI into its own virtualenv). It
 creates a fresh database (BENCH_DB_PROFILE, default bench_profile), starts `python app.py`
 (production, --workers 1, SESSION_MODE), signs up and logs in, loads PROFILE_PATH
-(default /dashboard) with wrk at 64 connections, records PROFILE_SECONDS of samples with
+(default /dashboard; signed in, except /login and /signup) with wrk at 64 connections, records PROFILE_SECONDS of samples with
 py-spy, and prints where the time goes: the functions with the most samples on the stack
 (inclusive) and at the top of it (self). The raw collapsed stacks are
 kept in RESULTS_DIR/profile-<stamp>/
@@ -27,6 +27,7 @@ import suite
 import wrk
 
 PY_SPY = os.environ.get("PY_SPY", "py-spy")
+SIGNED_OUT_PAGES = ("/login", "/signup")
 
 
 def frame_name(frame: str) -> str:
@@ -99,7 +100,9 @@ def main() -> int:
     try:
         client.ours_signup(base, suite.NAME, suite.EMAIL, suite.PASSWORD)
         session, _ = client.ours_login(base, suite.EMAIL, suite.PASSWORD)
-        load = wrk.Load(base + path, 64, f"{seconds + 4}s", headers={"Cookie": f"session={session}"})
+        signed_in = path not in SIGNED_OUT_PAGES  # signed in, those pages redirect to /dashboard
+        cookie = {"Cookie": f"session={session}"} if signed_in else {}
+        load = wrk.Load(base + path, 64, f"{seconds + 4}s", headers=cookie)
         background = wrk.start(load)
         time.sleep(2)
         raw = out / "profile.collapsed"
@@ -129,8 +132,9 @@ def main() -> int:
         server.stop()
         database.drop(server_url, name)
     text = (
-        f"GET {path} ({mode} sessions), wrk -c64, {result['rps']:.1f} req/s during the profile, "
-        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms\n\n{summarise(raw)}\n"
+        f"GET {path} ({'signed in, ' + mode + ' sessions' if signed_in else 'signed out'}), wrk -c64, "
+        f"{result['rps']:.1f} req/s during the profile, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, {result['bad']} answers that were not 200\n\n{summarise(raw)}\n"
     )
     (out / "profile.txt").write_text(text)
     print(text)

@@ -53,17 +53,24 @@ def memory(pid: int) -> dict[str, float]:
     return values
 
 
-def cpu_ticks(pids: list[int]) -> int:
-    """utime + stime (+ those of reaped children) of these processes, in clock ticks."""
-    total = 0
+def ticks_by_pid(pids: list[int]) -> dict[int, int]:
+    """utime + stime (+ those of reaped children) of each process, in clock ticks."""
+    found = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15])
+            found[pid] = sum(int(x) for x in fields[11:15])
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return found
+
+
+def ticks_since(before: dict[int, int], pids: list[int]) -> int:
+    """CPU ticks used since `before` by these processes: a process that started meanwhile
+    counts whole, one that exited meanwhile is lost (its last moments are not counted)."""
+    now = ticks_by_pid(pids)
+    return sum(max(ticks - before.get(pid, 0), 0) for pid, ticks in now.items())
 
 
 def machine_ticks() -> tuple[int, int]:

@@ -114,8 +114,8 @@ class CpuWindow:
         self.server_pids = server_pids
         self.database_pids = database_pids
         self.mono = time.monotonic()
-        self.server = procs.cpu_ticks(server_pids())
-        self.database = procs.cpu_ticks(database_pids())
+        self.server = procs.ticks_by_pid(server_pids())
+        self.database = procs.ticks_by_pid(database_pids())
         self.children = self._children()
         self.busy, self.total = procs.machine_ticks()
 
@@ -130,8 +130,8 @@ class CpuWindow:
         busy, total = procs.machine_ticks()
         cores = os.cpu_count() or 1
         machine = 100.0 * cores * (busy - self.busy) / max(total - self.total, 1)
-        server = 100.0 * (procs.cpu_ticks(self.server_pids()) - self.server) / hz / wall
-        database = 100.0 * (procs.cpu_ticks(self.database_pids()) - self.database) / hz / wall
+        server = 100.0 * procs.ticks_since(self.server, self.server_pids()) / hz / wall
+        database = 100.0 * procs.ticks_since(self.database, self.database_pids()) / hz / wall
         wrk_cpu = 100.0 * (self._children() - self.children) / wall
         return {
             "server_cpu_pct": round(server, 1),
