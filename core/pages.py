@@ -226,6 +226,7 @@ class PageHandler(BaseHandler):
         self.route = route
         self.params = params
         self.malformed = malformed
+        self._built: Request | None = None
         readable = route is None or route.template is not None or self._function("get_server_side_props")
         writable = self._function("action") is not None
         self.allowed_methods = ("GET", "HEAD") * bool(readable) + ("POST",) * writable
@@ -235,7 +236,10 @@ class PageHandler(BaseHandler):
         return getattr(module, name, None)
 
     def _request(self) -> Request:
-        return self.build_request(self.params, self.request.body)
+        """One Request per request, shared by middleware and the loader or action."""
+        if self._built is None:
+            self._built = self.build_request(self.params, self.request.body)
+        return self._built
 
     async def prepare(self) -> None:
         if self.malformed:
