@@ -7,6 +7,7 @@
 # `alembic upgrade head`, the bcrypt ceiling, a bare Tornado hello world, the Next.js peer
 # (through its own bench.sh), our app in both session modes and with --workers 1 and 2.
 # Writes bench/results/<stamp>/summary.md, summary.json and results.json (git-ignored).
+# What each figure means, and the targets: docs/performance.md.
 #
 # Knobs (environment): DURATION=10s WARMUP=3s LOGIN_DURATION=10s ROUNDS=2 CONNECTIONS=1,64
 #   LOGIN_CONNECTIONS=16 STORM_CONNECTIONS=1 PEER=1 (0 leaves the peer out) PEER_WORKDIR=/tmp/peer-nextjs
