@@ -9,13 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import bcrypt
 
 MAX_BYTES = 72
-_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="bcrypt")
+
+
+def _lower_priority() -> None:
+    """Hashing threads run at a lower CPU priority (nice 10) than the event loop, so a login
+    storm slows other logins before it slows pages (Linux: per-thread priority)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+_pool = ThreadPoolExecutor(
+    max_workers=os.cpu_count() or 2, thread_name_prefix="bcrypt", initializer=_lower_priority
+)
 
 
 async def _run(function, *args):  # noqa: ANN001, ANN202

@@ -64,7 +64,7 @@ async def recent_count(
     seconds until the oldest of them leaves the window (0 when there are none)."""
     since = utcnow() - timedelta(seconds=window_seconds)
     condition = AuthEvent.email == email if email is not None else AuthEvent.ip == ip
-    async with db.session() as session:
+    async with db.read() as session:
         count, oldest = (
             await session.execute(
                 select(func.count(), func.min(AuthEvent.created_at)).where(
@@ -82,7 +82,7 @@ async def recent_count(
 
 async def latest(viewer: UserDTO, limit: int = 50) -> list[EventDTO]:
     check_role(viewer, "admin")
-    async with db.session() as session:
+    async with db.read() as session:
         rows = await session.execute(
             select(AuthEvent, User.name)
             .outerjoin(User, AuthEvent.user_id == User.id)

@@ -36,3 +36,12 @@ async def session() -> AsyncIterator[AsyncSession]:
         raise RuntimeError("dal.db.configure(...) was not called (make_app does it)")
     async with state.database.session() as db:
         yield db
+
+
+@asynccontextmanager
+async def read() -> AsyncIterator[AsyncSession]:
+    """For queries that only read: no transaction round trips."""
+    if state.database is None:
+        raise RuntimeError("dal.db.configure(...) was not called (make_app does it)")
+    async with state.database.read() as db:
+        yield db

@@ -120,15 +120,18 @@ async def list_posts(viewer: UserDTO | None, query: ListQuery) -> PostPage:
             statement = statement.where(Post.published.is_(True))
     else:
         statement = statement.where(Post.published.is_(True))
-    async with db.session() as session:
-        total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    async with db.read() as session:
         rows = await session.execute(
             statement.order_by(Post.created_at.desc(), Post.id.desc())
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         )
         posts = [_to_dto(post, author) for post, author in rows]
-    return PostPage(posts=posts, page=query.page, per_page=query.per_page, total=total or 0)
+        if query.page == 1 and len(posts) < query.per_page:
+            total = len(posts)  # the whole list fits on the first page: no COUNT needed
+        else:
+            total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    return PostPage(posts=posts, page=query.page, per_page=query.per_page, total=total)
 
 
 async def _load(session, viewer: UserDTO | None, post_id: int) -> tuple[Post, User]:  # noqa: ANN001
@@ -155,7 +158,7 @@ async def _load_for_change(session, viewer: UserDTO | None, post_id: int) -> tup
 
 
 async def get_post(viewer: UserDTO | None, post_id: int) -> PostDTO:
-    async with db.session() as session:
+    async with db.read() as session:
         return _to_dto(*await _load(session, viewer, post_id))
 
 

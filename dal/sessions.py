@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from dal import db
 from dal.dto import SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
-from dal.users import to_dto
+from dal.users import avatar_url
 from models import Session, User
 from models.types import utcnow
 
@@ -66,51 +66,77 @@ async def create_session(user_id: int, *, user_agent: str | None, ip: str | None
         return token
 
 
+# what the secure check reads: the session's clock and version, and the user's public fields
+USER_COLUMNS = (User.id, User.name, User.email, User.role, User.created_at, User.avatar, User.session_version)
+
+
+def _user_from(row) -> UserDTO:  # noqa: ANN001
+    return UserDTO(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        created_at=iso(row.created_at),
+        avatar_url=avatar_url(row.avatar),
+    )
+
+
 async def verify_session(payload: str) -> Verified | None:
     """The secure check: who this cookie payload proves, or None (expired, revoked, unknown,
-    or garbage). In database mode a session in the second half of its life is extended."""
+    or garbage). One read on the hot path; in database mode a session in the second half of
+    its life is extended, and last_seen_at moves at most every few minutes (rare writes)."""
     if db.state.session_mode == STATELESS:
         return await _verify_stateless(payload)
     if not payload or len(payload) > 128:
         return None
     now = utcnow()
-    async with db.session() as session:
-        row = (
-            await session.execute(
-                select(Session, User).join(User).where(Session.token_hash == token_hash(payload))
-            )
-        ).first()
-        if row is None:
-            return None
-        record, user = row
-        if record.expires_at <= now or record.session_version != user.session_version:
-            await session.delete(record)
+    statement = (
+        select(
+            Session.id.label("session_id"),
+            Session.expires_at,
+            Session.last_seen_at,
+            Session.session_version.label("granted_version"),
+            *USER_COLUMNS,
+        )
+        .join(User, Session.user_id == User.id)
+        .where(Session.token_hash == token_hash(payload))
+    )
+    async with db.read() as session:
+        row = (await session.execute(statement)).first()
+    if row is None:
+        return None
+    if row.expires_at <= now or row.granted_version != row.session_version:
+        async with db.session() as session:
+            await session.execute(delete(Session).where(Session.id == row.session_id))
             await session.commit()
-            return None
-        refreshed = None
-        if record.expires_at - now < LIFETIME / 2:
-            record.expires_at = now + LIFETIME
-            refreshed = payload
-        if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
-            record.last_seen_at = now
-        if session.dirty:
+        return None
+    changes: dict = {}
+    refreshed = None
+    if row.expires_at - now < LIFETIME / 2:
+        changes["expires_at"] = now + LIFETIME
+        refreshed = payload
+    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+        changes["last_seen_at"] = now
+    if changes:
+        async with db.session() as session:
+            await session.execute(update(Session).where(Session.id == row.session_id).values(**changes))
             await session.commit()
-        return Verified(user=to_dto(user), session_id=record.id, refreshed_payload=refreshed)
+    return Verified(user=_user_from(row), session_id=row.session_id, refreshed_payload=refreshed)
 
 
 async def _verify_stateless(payload: str) -> Verified | None:
     try:
         data = json.loads(payload)
         user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError):
         return None
     if expires <= utcnow().timestamp():
         return None
-    async with db.session() as session:
-        user = await session.get(User, user_id)
-    if user is None or user.session_version != version:
+    async with db.read() as session:
+        row = (await session.execute(select(*USER_COLUMNS).where(User.id == user_id))).first()
+    if row is None or row.session_version != version:
         return None
-    return Verified(user=to_dto(user), session_id=None)
+    return Verified(user=_user_from(row), session_id=None)
 
 
 async def end_session(payload: str) -> None:
@@ -157,7 +183,7 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
 
 async def list_sessions(viewer: UserDTO, current_session_id: int | None) -> list[SessionDTO]:
     """The viewer's active sessions (database mode), most recently used first."""
-    async with db.session() as session:
+    async with db.read() as session:
         rows = await session.scalars(
             select(Session)
             .where(Session.user_id == viewer.id, Session.expires_at > utcnow())

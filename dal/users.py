@@ -51,7 +51,7 @@ async def create_user(name: str, email: str, password: str) -> UserDTO:
 async def verify_credentials(email: str, password: str) -> tuple[UserDTO | None, str]:
     """(the user, "ok") when email and password match, else (None, the reason: "unknown email"
     or "wrong password", for the audit log only). Costs one bcrypt verification either way."""
-    async with db.session() as session:
+    async with db.read() as session:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     ok = await verify_password(password, user.password_hash if user else None, db.state.bcrypt_rounds)
     if user is None:
@@ -60,7 +60,7 @@ async def verify_credentials(email: str, password: str) -> tuple[UserDTO | None,
 
 
 async def get_user(user_id: int) -> UserDTO | None:
-    async with db.session() as session:
+    async with db.read() as session:
         user = await session.get(User, user_id)
         return to_dto(user) if user else None
 
@@ -101,7 +101,7 @@ async def change_password(viewer: UserDTO, current: str, new: str) -> None:
 
 async def list_users(viewer: UserDTO) -> list[UserDTO]:
     check_role(viewer, "admin")
-    async with db.session() as session:
+    async with db.read() as session:
         users = await session.scalars(select(User).order_by(User.created_at, User.id))
         return [to_dto(u) for u in users]
 
