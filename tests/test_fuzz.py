@@ -296,7 +296,7 @@ def send(running: Running, method: str, path: str, headers: dict, cookie: str, b
 def test_no_generated_request_gets_a_server_error(running, request):
     method, path, headers, cookie, body = request
     status = send(running, method, path, headers, cookie, body)
-    if path == "/500" and method in ("GET", "HEAD"):
+    if path.split("?", 1)[0] == "/500" and method in ("GET", "HEAD"):
         return  # the error page's own address answers 500 by design (the contract)
     assert status < 500, (status, method, path, headers, cookie, body[:100])
     assert status in ALLOWED_STATUSES or 400 <= status < 500, status
