@@ -37,10 +37,25 @@ MESSAGES = {
 }
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 def parse(model: type[BaseModel], data: Any) -> Any:
     """Validate a request body (a dict from JSON or a form) into model, or raise ValidationFailed."""
     if not isinstance(data, dict):
         raise ValidationFailed([{"path": [], "message": "Expected a JSON object or a form"}])
+    if nul := [key for key, value in data.items() if _has_nul(key) or _has_nul(value)]:
+        # PostgreSQL cannot store NUL in text, and no field here has a use for it
+        raise ValidationFailed(
+            [{"path": [str(key)], "message": "Must not contain NUL characters"} for key in nul]
+        )
     data = {k: (v[-1] if isinstance(v, list) and k in model.model_fields else v) for k, v in data.items()}
     try:
         return model.model_validate(data)

@@ -68,16 +68,27 @@ class PostChanges(BaseModel):
         return None if value is None else _body(value)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns: anything larger cannot exist
+MAX_PAGE = 1_000_000
+
+
 class ListQuery(BaseModel):
     page: int = 1
     per_page: int = 20
     author: int | None = None
 
+    @field_validator("author")
+    @classmethod
+    def _author(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_ID:
+            raise ValueError("author must be a user id")
+        return value
+
     @field_validator("page")
     @classmethod
     def _page(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("page starts at 1")
+        if not 1 <= value <= MAX_PAGE:
+            raise ValueError(f"page must be between 1 and {MAX_PAGE:,}")
         return value
 
     @field_validator("per_page")
@@ -190,8 +201,8 @@ async def delete_post(viewer: UserDTO | None, post_id: int) -> None:
         await session.commit()
 
 
-def parse_id(raw: str) -> int:
-    """A post id from a URL: anything but a positive integer is simply not found."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
-        raise NotFound(NOT_FOUND)
+def parse_id(raw: str, message: str = NOT_FOUND) -> int:
+    """An id from a URL or a form: anything but a positive 32-bit integer is simply not found."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
+        raise NotFound(message)
     return int(raw)

@@ -130,7 +130,7 @@ async def _verify_stateless(payload: str) -> Verified | None:
         user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
     except (ValueError, TypeError, KeyError, OverflowError):
         return None
-    if expires <= utcnow().timestamp():
+    if expires <= utcnow().timestamp() or not 0 < user_id < 2**31:
         return None
     async with db.read() as session:
         row = (await session.execute(select(*USER_COLUMNS).where(User.id == user_id))).first()

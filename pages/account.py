@@ -7,7 +7,7 @@ from auth import flows
 from auth.forms import ValidationFailed, kept_values
 from core.errors import ApiError
 from core.pages import see_other
-from dal import avatars, require_user
+from dal import avatars, posts, require_user
 from dal import sessions as dal_sessions
 
 BODY_LIMIT = "3mb"  # the avatar form: an image of up to 2 MB (checked exactly in dal.avatars)
@@ -55,7 +55,7 @@ async def action(ctx):
             session_id = str(body.get("session_id", ""))
             if not session_id.isdigit():
                 raise ApiError(400, "Choose a session to sign out")
-            await flows.revoke_session(ctx.request, int(session_id))
+            await flows.revoke_session(ctx.request, posts.parse_id(session_id, "Session not found"))
         elif intent == "everywhere":
             (await flows.sign_out_everywhere_else(ctx.request)).apply(ctx)
         elif intent == "avatar":

@@ -4,7 +4,7 @@ Signed out: sent to /login; signed in without the admin role: the 403 page."""
 from auth import flows
 from core.errors import ApiError
 from core.pages import see_other
-from dal import audit, require_role
+from dal import audit, posts, require_role
 from dal import users as dal_users
 
 
@@ -32,7 +32,7 @@ async def action(ctx):
     try:
         if not user_id.isdigit():
             raise ApiError(400, "Choose a user")
-        await flows.change_role(ctx.request, int(user_id), role)
+        await flows.change_role(ctx.request, posts.parse_id(user_id, "User not found"), role)
     except ApiError as exc:
         if exc.status_code not in (400, 404):
             raise

@@ -265,3 +265,14 @@ async def test_ten_concurrent_signups_with_one_email_make_one_account(client):
 async def test_logout_is_a_post_only_page(client):
     response = await client.get("/logout")
     assert (response.status, response.headers["Allow"]) == (405, "POST")
+
+
+@pytest.mark.parametrize("field", ["name", "email", "password"])
+async def test_nul_characters_are_a_validation_error_not_a_crash(client, field):
+    body = {"name": "Ada", "email": "ada@example.com", "password": PASSWORD}
+    body[field] = body[field][:3] + "\x00" + body[field][3:]
+    response = await client.post("/api/auth/signup", json_body=body)
+    assert response.status == 400
+    assert response.json()["issues"] == [{"path": [field], "message": "Must not contain NUL characters"}]
+    login = await client.post("/api/auth/login", json_body={"email": "a\x00@example.com", "password": "x"})
+    assert login.status == 400

@@ -124,7 +124,10 @@ async def test_the_author_deletes_their_own(people):
     assert (await people["b"].get(f"/api/posts/{post['id']}")).status == 404
 
 
-@pytest.mark.parametrize("raw", ["abc", "0", "-1", "1.5", "99999", "1e3", "９", "123456789012345678901234"])
+@pytest.mark.parametrize(
+    "raw",
+    ["abc", "0", "-1", "1.5", "99999", "1e3", "９", "2147483648", "99999999999", "123456789012345678901234"],
+)
 async def test_non_numeric_and_unknown_ids_are_404(people, raw):
     for method in ("GET", "PUT", "PATCH", "DELETE"):
         response = await people["a"].request(
@@ -339,3 +342,8 @@ async def test_dashboard_lists_my_posts_including_drafts(people):
     page = (await people["a"].get("/dashboard")).text
     assert "My public one" in page and "My draft" in page and "Not mine" not in page
     assert '<span class="tag draft">draft</span>' in page
+
+
+async def test_nul_characters_in_a_post_are_refused(people):
+    response = await people["a"].post("/api/posts", json_body={"title": "a\x00b", "body": "x"})
+    assert response.status == 400 and response.json()["issues"][0]["path"] == ["title"]
