@@ -260,9 +260,7 @@ class PageHandler(BaseHandler):
         if "GET" not in self.allowed_methods:  # a page that is only an action, like POST /logout
             raise self.method_not_allowed()
         loader = self._function("get_server_side_props")
-        if loader is None:
-            if self.route.template is None:
-                raise ApiError(404)
+        if loader is None:  # a template alone (allowed_methods guarantees there is one)
             self.set_header("Cache-Control", NO_STORE)  # the layout shows who is signed in
             self.render_page(self.route.template, {}, 200)
             return
