@@ -5,7 +5,7 @@ password_hash, token_hash and session_version never appear here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,9 +30,6 @@ class UserDTO:
     def public(self) -> dict[str, Any]:
         """The shape GET /api/me answers with."""
         return {"id": self.id, "name": self.name, "email": self.email, "role": self.role}
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -59,12 +59,6 @@ async def verify_credentials(email: str, password: str) -> tuple[UserDTO | None,
     return (to_dto(user), "ok") if ok else (None, "wrong password")
 
 
-async def get_user(user_id: int) -> UserDTO | None:
-    async with db.read() as session:
-        user = await session.get(User, user_id)
-        return to_dto(user) if user else None
-
-
 async def rename(viewer: UserDTO, name: str) -> UserDTO:
     async with db.session() as session:
         user = await session.get(User, viewer.id)
