@@ -34,9 +34,15 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module changes (APP_ENV, limits...): override this fixture there."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, settings_overrides) -> Settings:
     # the fixture site has no migrated database, so the database-backed API rate limit is off
-    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", api_rate_limit=0)
+    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", api_rate_limit=0, **settings_overrides)
 
 
 def _site_middleware():
@@ -56,6 +62,7 @@ def app(io_loop, settings):
         pages_dir=SITE / "pages",
         handlers_dir=SITE / "handlers",
         middleware=_site_middleware(),
+        autoreload=False,
     )
     yield application
     io_loop.run_sync(application.db.dispose)
@@ -197,8 +204,10 @@ def database_url(migrated_templates, backend, tmp_path):
 
 
 @pytest.fixture
-def auth_settings(database_url, session_mode, tmp_path) -> Settings:
-    return make_settings(database_url, session_mode=session_mode, upload_dir=str(tmp_path / "uploads"))
+def auth_settings(database_url, session_mode, tmp_path, settings_overrides) -> Settings:
+    return make_settings(
+        database_url, session_mode=session_mode, upload_dir=str(tmp_path / "uploads"), **settings_overrides
+    )
 
 
 @pytest.fixture

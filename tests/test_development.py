@@ -2,22 +2,12 @@
 
 import pytest
 
-from app import make_app
-from tests.conftest import SITE, make_settings
-
 pytestmark = pytest.mark.gen_test
 
 
 @pytest.fixture
-def app(io_loop, tmp_path):
-    settings = make_settings(
-        f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}", app_env="development", api_rate_limit=0
-    )
-    application = make_app(
-        settings, pages_dir=SITE / "pages", handlers_dir=SITE / "handlers", middleware=None, autoreload=False
-    )
-    yield application
-    io_loop.run_sync(application.db.dispose)
+def settings_overrides():
+    return {"app_env": "development"}
 
 
 async def test_a_loader_error_shows_its_traceback_in_development(client):

@@ -6,7 +6,6 @@ import asyncio
 import pytest
 
 from tests.auth_helpers import PASSWORD
-from tests.conftest import make_settings
 
 pytestmark = pytest.mark.gen_test(timeout=120)
 
@@ -14,16 +13,9 @@ PEOPLE = 16
 
 
 @pytest.fixture
-def auth_settings(database_url, session_mode, tmp_path):
+def settings_overrides():
     # a load from one address: the per-address limits are raised through their settings
-    return make_settings(
-        database_url,
-        session_mode=session_mode,
-        upload_dir=str(tmp_path / "uploads"),
-        api_rate_limit=0,
-        signup_max_per_address=0,
-        address_max_failures=0,
-    )
+    return {"api_rate_limit": 0, "signup_max_per_address": 0, "address_max_failures": 0}
 
 
 @pytest.fixture

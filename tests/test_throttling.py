@@ -14,22 +14,14 @@ from app import make_app
 from models import AuthEvent
 from models.types import utcnow
 from tests.auth_helpers import PASSWORD, login_api, signed_up, signup_api
-from tests.conftest import Client, make_settings
+from tests.conftest import Client
 
 pytestmark = pytest.mark.gen_test
 
 
 @pytest.fixture
-def auth_settings(database_url, session_mode, tmp_path):
-    return make_settings(
-        database_url,
-        session_mode=session_mode,
-        upload_dir=str(tmp_path / "uploads"),
-        login_max_failures=3,
-        address_max_failures=5,
-        signup_max_per_address=4,
-        login_window_seconds=900,
-    )
+def settings_overrides():
+    return {"login_max_failures": 3, "address_max_failures": 5, "signup_max_per_address": 4}
 
 
 @pytest.fixture
