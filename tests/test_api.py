@@ -253,3 +253,11 @@ async def test_bodies_that_cannot_be_parsed_are_400(client, content_type, body, 
 async def test_a_query_that_is_not_utf8_is_400(client):
     response = await client.get("/api/echo?x=%FF")
     assert (response.status, response.json()) == (400, {"error": "Query string is not valid UTF-8"})
+
+
+async def test_with_auth_answers_401_before_the_handler_runs(client):
+    # the fixture site has no sessions: nobody is signed in, whatever the body
+    response = await client.post("/api/wrapped", json_body={})
+    assert (response.status, response.json()) == (401, {"error": "User is not authenticated"})
+    response = await client.post("/api/wrapped", body="x", headers={"Content-Type": "text/plain"})
+    assert response.status == 401  # with_auth is outside with_json_body: it answers first
