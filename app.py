@@ -1,6 +1,9 @@
-"""Entry point: `python app.py [serve] [--host] [--port] [--workers]`, and make_app().
+"""Entry point: `python app.py [serve|promote EMAIL|routes] [--host] [--port] [--workers]`,
+and make_app(), which puts the framework (core/) and the app (config, auth, dal, pages,
+handlers) together: the settings, the Authenticator behind ACCESS, and the one map from
+the data layer's refusals to HTTP answers (error_answer).
 
-Settings come from the environment (core/settings.py) and are checked once at start;
+Settings come from the environment (config.py) and are checked once at start;
 the database must be at the newest migration (`alembic upgrade head`) before serving.
 """
 
@@ -19,24 +22,51 @@ import tornado.netutil
 import tornado.web
 
 import middleware as app_middleware
-from auth.sessions import authenticate
-from core.api import load_api_routes
-from core.application import build_application
+from auth.sessions import SessionAuth
+from config import Settings, SettingsError, load_settings
+from core.access import describe as describe_access
+from core.application import build_application, load_routes
 from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
+from core.http import RateLimit
 from core.media import MediaHandler
-from core.pages import Middleware, PageSite
+from core.pages import Middleware
 from core.routing import RouteConflict
-from core.settings import Settings, SettingsError, load_settings
 from core.workers import run_workers
-from core.wrappers import with_cors, with_rate_limit
 from dal import db as dal_db
+from dal import errors
 from dal import ratelimit as dal_ratelimit
 from dal import users as dal_users
 from models.db import UNAVAILABLE_ERRORS, Database, head_revision
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("app")
+
+# the data layer's refusals and the HTTP status that says each (the only such table)
+STATUS_OF = {
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Unauthenticated: 401,
+    errors.Conflict: 409,
+    errors.InvalidInput: 400,
+    errors.TooLarge: 413,
+    errors.UnsupportedType: 415,
+    errors.TooManyAttempts: 429,
+}
+
+
+def error_answer(exc: Exception) -> ApiError | None:
+    """The answer for a domain error (dal.errors), or None for anything else (a bug: 500)."""
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), None)
+    if status is None:
+        return None
+    extra: dict = {}
+    headers = {}
+    if isinstance(exc, errors.Conflict) and exc.field:
+        extra["issues"] = [{"path": [exc.field], "message": exc.field_message}]
+    if isinstance(exc, errors.TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return ApiError(status, exc.message, headers=headers, **extra)
 
 
 def make_app(
@@ -78,14 +108,11 @@ def make_app(
             (r"/media/(.+)", MediaHandler, {"path": str(uploads)}),
         ],
         autoreload=settings.development if autoreload is None else autoreload,
-        authenticate=authenticate,
-        login_url="/login",
+        auth=SessionAuth(),
+        error_answers=error_answer,
         unavailable_errors=UNAVAILABLE_ERRORS,
         openapi_title="Tornado Pages API",
-        api_wrappers=[
-            with_cors(settings.cors_origins),
-            with_rate_limit(settings.api_rate_limit, 60, dal_ratelimit.hit),
-        ],
+        rate_limit=RateLimit(settings.api_rate_limit, 60, dal_ratelimit.hit),
     )
     app.settings["app_settings"] = settings
     app.db = db
@@ -94,8 +121,41 @@ def make_app(
 
 def check_routes() -> None:
     """Scan pages/ and handlers/ once before serving, so a conflict stops the start with its message."""
-    PageSite(ROOT / "pages", None, development=False)
-    load_api_routes(ROOT / "handlers")
+    load_routes(ROOT / "pages", ROOT / "handlers")
+
+
+def print_routes() -> int:
+    """python app.py routes: pattern, file, methods and access of every page and API route."""
+    site, api_routes, table = load_routes(ROOT / "pages", ROOT / "handlers")
+    rows = [("PATTERN", "FILE", "METHODS", "ACCESS", "NAME")]
+    for named in table:
+        route = named.route
+        if named.prefix:
+            methods = route.options["allowed"]
+        else:
+            methods = tuple(
+                m
+                for m, present in (
+                    ("GET", route.template is not None or hasattr(route.module, "get_server_side_props")),
+                    ("POST", hasattr(route.module, "action")),
+                )
+                if present
+            )
+        files = ", ".join(str(f.relative_to(ROOT)) for f in route.files)
+        access = describe_access(route.options["access"], methods) if route.options["access"] else "public"
+        rows.append(
+            (
+                named.prefix + route.pattern if route.pattern != "/" or not named.prefix else named.prefix,
+                files,
+                ", ".join(methods),
+                access,
+                named.name,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
 
 
 async def schema_problem(settings: Settings) -> str | None:
@@ -171,7 +231,7 @@ def promote(settings: Settings, email: str | None) -> int:
         )
         try:
             user = await dal_users.promote(email)
-        except ApiError as exc:
+        except errors.NotFound as exc:
             print(exc.message, file=sys.stderr)
             return 1
         finally:
@@ -184,7 +244,7 @@ def promote(settings: Settings, email: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "promote"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "promote", "routes"])
     parser.add_argument("email", nargs="?", help="promote: the email of the user to make an admin")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
@@ -212,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--port must be between 1 and 65535")
 
     try:
+        if args.command == "routes":
+            return print_routes()
         check_routes()
     except (RouteConflict, TypeError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)

@@ -8,9 +8,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from core.validation import ValidationFailed, parse
-
-__all__ = ["ValidationFailed", "parse"]
+from core.validation import text_problem
 
 MIN_PASSWORD = 8
 MAX_PASSWORD_BYTES = 72
@@ -93,7 +91,7 @@ def kept_values(body: Any, fields: tuple[str, ...]) -> dict[str, str]:
     values = {}
     for name in fields:
         value = source.get(name, "")
-        values[name] = (
-            value[-1] if isinstance(value, list) and value else value if isinstance(value, str) else ""
-        )
+        value = value[-1] if isinstance(value, list) and value else value
+        # text that cannot be shown (a lone surrogate) is not put back
+        values[name] = value if isinstance(value, str) and text_problem(value) is None else ""
     return values

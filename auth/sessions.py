@@ -1,8 +1,9 @@
-"""The session cookie: one signed cookie named ``session`` in both modes.
+"""The session cookie: one signed cookie named ``session`` in both modes, and the
+Authenticator that core's ACCESS stages ask (core.access).
 
-``authenticate`` is the hook every page and API request runs (core's BaseHandler calls it in
-prepare): it reads the cookie, has the DAL verify it, and sets current_user. A tampered,
-expired, unknown or garbage cookie means signed out, and is cleared, never an error.
+The optimistic stage (credential) reads the signed cookie once, without the database; the
+secure stage (verify) has the DAL check the session. A tampered, expired, unknown or
+garbage cookie means signed out, and is cleared, never an error.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dal import sessions as dal_sessions
+from dal.dto import UserDTO
 
 COOKIE = "session"
 MAX_AGE_DAYS = 7
 MAX_AGE = MAX_AGE_DAYS * 24 * 3600
+MAX_PAYLOAD = 512  # a token is 43 characters, a stateless payload under 100
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,8 @@ class CurrentSession:
 
 @dataclass(frozen=True)
 class CookieChange:
-    """A new value for the session cookie (None: clear it), to apply to a page's ctx or an API
-    Response, which both have set_cookie/clear_cookie."""
+    """A new value for the session cookie (None: clear it), to apply to the Request or to an
+    API Response, which both have set_cookie/clear_cookie/rotate_xsrf_token."""
 
     payload: str | None
 
@@ -41,43 +44,53 @@ class CookieChange:
         target.rotate_xsrf_token()
 
 
-def _payload(handler: Any) -> str | None:
-    raw = handler.get_signed_cookie(COOKIE, max_age_days=MAX_AGE_DAYS, min_version=2)
+def stateless_expiry(payload: str) -> int | None:
+    """The expiry a stateless payload claims, or None when it is not a stateless payload
+    (any garbage, however nested, is None: it is read only after its signature passed)."""
+    if not payload.startswith("{"):
+        return None
     try:
-        return raw.decode() if raw is not None else None
-    except UnicodeDecodeError:
+        data = json.loads(payload)
+        return int(data["exp"]) if isinstance(data, dict) else None
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return None
 
 
-async def authenticate(handler: Any) -> None:
-    """Set handler.current_user and handler.current_session from the session cookie."""
-    handler.current_user = None
-    payload = _payload(handler)
-    if payload is None:
-        if COOKIE in handler.request.cookies:
-            handler.clear_cookie(COOKIE)  # tampered, expired or signed with a retired key
-        return
-    verified = await dal_sessions.verify_session(payload)
-    if verified is None:
-        handler.clear_cookie(COOKIE)
-        return
-    handler.current_user = verified.user
-    handler.current_session = CurrentSession(payload, verified.session_id)
-    if verified.refreshed_payload is not None:
-        handler.write_cookie(
-            COOKIE, verified.refreshed_payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE
-        )
-
-
-def looks_signed_in(req: Any) -> bool:
-    """The optimistic check for middleware: a validly signed, unexpired cookie. No database:
+def looks_current(payload: str) -> bool:
+    """Optimistic: a signed payload that has not yet expired by its own account. No database:
     the session may still have been revoked, which the secure check (verify_session) finds."""
-    payload = req.get_signed_cookie(COOKIE, max_age_days=MAX_AGE_DAYS)
-    if payload is None:
+    if len(payload) > MAX_PAYLOAD:
         return False
     if payload.startswith("{"):  # stateless: it carries its own expiry
-        try:
-            return int(json.loads(payload)["exp"]) > time.time()
-        except (ValueError, TypeError, KeyError):
-            return False
+        expiry = stateless_expiry(payload)
+        return expiry is not None and expiry > time.time()
     return True
+
+
+class SessionAuth:
+    """The app's Authenticator (core.access): the two stages of ACCESS on the session cookie."""
+
+    login_url = "/login"
+    home_url = "/dashboard"
+
+    def credential(self, handler: Any) -> str | None:
+        payload = handler.read_signed_cookie(COOKIE, MAX_AGE_DAYS)
+        if payload is None or not looks_current(payload):
+            if COOKIE in handler.request.cookies:
+                handler.clear_cookie(COOKIE)  # tampered, expired or signed with a retired key
+            return None
+        return payload
+
+    async def verify(self, handler: Any, payload: str) -> tuple[UserDTO, CurrentSession] | None:
+        verified = await dal_sessions.verify_session(payload)
+        if verified is None:
+            handler.clear_cookie(COOKIE)
+            return None
+        if verified.refreshed_payload is not None:
+            handler.write_cookie(
+                COOKIE, verified.refreshed_payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE
+            )
+        return verified.user, CurrentSession(payload, verified.session_id)
+
+    def is_admin(self, user: UserDTO | None) -> bool:
+        return user is not None and user.is_admin

@@ -9,20 +9,19 @@ ADDRESS_MAX_FAILURES failed attempts per address per window. 0 turns a limit off
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.errors import ApiError
+from auth.requests import Anyone
 from dal import audit
+from dal.errors import TooManyAttempts
 
 SIGNUP_WINDOW = 3600
 
 
-def client(req: Any) -> audit.Client:
+def client(req: Anyone) -> audit.Client:
     return audit.Client(ip=req.client_ip, user_agent=req.headers.get("User-Agent"))
 
 
 async def _refuse_past(
-    req: Any, limit: int, kind: str, window: int, *, email=None, ip=None, what: str
+    req: Anyone, limit: int, kind: str, window: int, *, email=None, ip=None, what: str
 ) -> None:  # noqa: ANN001
     if limit <= 0:
         return
@@ -30,15 +29,13 @@ async def _refuse_past(
     if count >= limit:
         await audit.record("throttled", client(req), email=email, detail=what)
         minutes = max(1, round(retry_after / 60))
-        raise ApiError(
-            429,
-            f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            headers={"Retry-After": str(retry_after)},
+        raise TooManyAttempts(
+            f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.", retry_after
         )
 
 
-async def check_login(req: Any, email: str) -> None:
-    settings = req.app_settings
+async def check_login(req: Anyone, email: str) -> None:
+    settings = req.settings
     window = settings.login_window_seconds
     await _refuse_past(
         req, settings.login_max_failures, "login_failed", window, email=email, what="login: account locked"
@@ -53,8 +50,8 @@ async def check_login(req: Any, email: str) -> None:
     )
 
 
-async def check_signup(req: Any) -> None:
-    settings = req.app_settings
+async def check_signup(req: Anyone) -> None:
+    settings = req.settings
     await _refuse_past(
         req,
         settings.signup_max_per_address,
@@ -65,8 +62,8 @@ async def check_signup(req: Any) -> None:
     )
 
 
-async def check_password_change(req: Any) -> None:
-    settings = req.app_settings
+async def check_password_change(req: Anyone) -> None:
+    settings = req.settings
     await _refuse_past(
         req,
         settings.address_max_failures,

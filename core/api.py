@@ -1,8 +1,10 @@
 """API routes: one module per path under handlers/, one async function per HTTP method.
 
 ``handlers/auth/login.py`` serves ``/api/auth/login``; ``async def post(req)`` answers POST.
-A dict or list is sent as 200 JSON; a Response (core.responses) sets status, headers,
-cookies, a redirect, an empty 204 or a file; ``raise ApiError(status, message)`` is a JSON error.
+The module's ``ACCESS`` says who may call it (core.access), enforced before the function runs.
+A dict, a list or a pydantic model is sent as 200 JSON; a Response (core.responses) sets
+status, headers, cookies, a redirect, an empty 204 or a file; ``raise ApiError(status,
+message)`` is a JSON error, and so is any domain error the app maps (core.errors).
 The body is read as it streams in and refused with 413 past the route's ``BODY_LIMIT``.
 """
 
@@ -15,24 +17,29 @@ from pathlib import Path
 from typing import Any
 
 import tornado.web
+from pydantic import BaseModel
 
-from core.errors import ApiError
-
-__all__ = ["ApiError", "ApiHandler", "load_api_routes"]
+from core.access import declared_access
+from core.cors import cors_headers, preflight_headers
+from core.errors import ApiError, ErrorAnswers
 from core.http import BaseHandler
 from core.requests import DEFAULT_BODY_LIMIT, parse_limit
 from core.responses import Response, json_bytes
 from core.routing import Route, load_module, scan
-from core.wrappers import Wrapper, compose, preflight
+from core.wrappers import Wrapper, compose, mapped_errors
+
+__all__ = ["ApiError", "ApiHandler", "load_api_routes"]
 
 log = logging.getLogger("core.api")
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def load_api_routes(handlers_dir: Path, wrappers: list[Wrapper] | None = None) -> list[Route]:
+def load_api_routes(
+    handlers_dir: Path, wrappers: list[Wrapper] | None = None, error_answers: ErrorAnswers | None = None
+) -> list[Route]:
     """Every module under handlers_dir, checked, with its method functions wrapped by the
-    app-wide wrappers (core.wrappers: CORS, rate limit), outermost first."""
+    app-wide wrappers (outermost first), and innermost the mapping of domain errors to answers."""
     routes = scan(Path(handlers_dir), (".py",))
     for route in routes:
         path = route.files[0]
@@ -47,10 +54,9 @@ def load_api_routes(handlers_dir: Path, wrappers: list[Wrapper] | None = None) -
         if "GET" in allowed:
             allowed.insert(allowed.index("GET") + 1, "HEAD")
         route.options["allowed"] = tuple(allowed)
-        wrap = compose(*(wrappers or []))
-        functions = {m: wrap(getattr(route.module, m)) for m in methods}
-        functions["options"] = wrap(preflight(route.options["allowed"]))
-        route.options["functions"] = functions
+        route.options["access"] = declared_access(route.module, path)
+        wrap = compose(*(wrappers or []), mapped_errors(error_answers))
+        route.options["functions"] = {m: wrap(getattr(route.module, m)) for m in methods}
         route.options["limit"] = parse_limit(getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT))
     return routes
 
@@ -68,19 +74,41 @@ class ApiHandler(BaseHandler):
         self.chunks: list[bytes] = []
         self.received = 0
 
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        for name, value in cors_headers(self.request, self.settings.get("cors_origins", ())).items():
+            self.set_header(name, value)
+
+    def counts_toward_rate_limit(self) -> bool:
+        return True
+
     async def prepare(self) -> None:
         if self.malformed:
             raise ApiError(400, "Malformed percent-escape in the URL")
         if self.route is None:
             raise ApiError(404)
         if self.request.method == "OPTIONS":
+            await self.check_rate_limit()
             return
         if self.request.method not in self.allowed_methods:
             raise self.method_not_allowed()
         declared = self.request.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             raise self.too_large()
-        await self.authenticate()
+        await self.admit(self.route.options["access"][self.request.method])
+
+    async def options(self) -> None:
+        """The route's methods (Allow), and a CORS preflight's answer for an allowed origin."""
+        methods = self.route.options["allowed"]
+        self.set_header("Allow", ", ".join((*methods, "OPTIONS")))
+        origins = self.settings.get("cors_origins", ())
+        for name, value in preflight_headers(self.request, origins, methods).items():
+            self.set_header(name, value)
+        self.set_status(204)
+        self.finish()
+
+    def send_home(self) -> bool:
+        raise ApiError(403, "This is for signed-out visitors: log out first.")
 
     def too_large(self) -> ApiError:
         return ApiError(413, f"Body exceeded {self.limit_text} limit")
@@ -104,16 +132,16 @@ class ApiHandler(BaseHandler):
         result = await function(self.build_request(self.params, b"".join(self.chunks)))
         if isinstance(result, Response):
             await self.send_response(result)
-        elif isinstance(result, (dict, list)):
+        elif isinstance(result, (dict, list, BaseModel)):
             self.set_header("Content-Type", "application/json; charset=utf-8")
             self.finish(json_bytes(result))
         else:
             raise TypeError(
                 f"{self.route.files[0]}: {method}() returned {type(result).__name__}; "
-                "return a dict, a list or a Response (empty() for 204)"
+                "return a dict, a list, a pydantic model or a Response (empty() for 204)"
             )
 
-    get = head = post = put = patch = delete = options = dispatch
+    get = head = post = put = patch = delete = dispatch
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

@@ -13,13 +13,16 @@ from typing import Any
 import tornado.routing
 import tornado.web
 
+from core.access import Authenticator
 from core.api import ApiHandler, load_api_routes
-from core.http import BaseHandler
+from core.errors import ErrorAnswers
+from core.http import BaseHandler, RateLimit
 from core.openapi import OpenApiHandler
 from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler
-from core.routing import NeedsNormalizing, TreeMatcher, normalized
+from core.routing import NeedsNormalizing, RouteConflict, TreeMatcher, normalized
 from core.security import ClientAddress, SecurityHeaders
-from core.settings import Settings
+from core.settings import FrameworkSettings
+from core.urls import RouteTable, check_calls
 
 API_PREFIX = "/api"
 
@@ -52,8 +55,30 @@ def key_versions(keys: tuple[str, ...]) -> tuple[dict[int, str], int]:
     return {version(k): k for k in keys}, version(keys[0])
 
 
+def load_routes(
+    pages_dir: Path,
+    handlers_dir: Path,
+    *,
+    middleware: Middleware | None = None,
+    development: bool = False,
+    api_wrappers: list[Any] | None = None,
+    error_answers: ErrorAnswers | None = None,
+) -> tuple[PageSite, list[Any], RouteTable]:
+    """Scan and load the pages and API trees, name every route, and check every literal
+    url_for call; any problem raises RouteConflict (or TypeError) naming the file."""
+    site = PageSite(pages_dir, middleware, development=development)
+    api_routes = load_api_routes(handlers_dir, wrappers=api_wrappers or [], error_answers=error_answers)
+    table = RouteTable(site.routes, api_routes, API_PREFIX)
+    modules = [f for route in (*site.routes, *api_routes) for f in route.files if f.suffix == ".py"]
+    helpers = [p for p in Path(pages_dir).rglob("_*.py")] if Path(pages_dir).is_dir() else []
+    problems = check_calls(table, site.templates, Path(pages_dir), [*modules, *helpers])
+    if problems:
+        raise RouteConflict("links to routes that do not exist:\n  " + "\n  ".join(problems))
+    return site, api_routes, table
+
+
 def build_application(
-    settings: Settings,
+    settings: FrameworkSettings,
     *,
     pages_dir: Path,
     handlers_dir: Path,
@@ -62,14 +87,21 @@ def build_application(
     extra_rules: list[Any] | None = None,
     max_body_size: int = 10 * 1024 * 1024,
     autoreload: bool = False,
-    authenticate: Any = None,
-    login_url: str | None = None,
+    auth: Authenticator | None = None,
+    error_answers: ErrorAnswers | None = None,
+    rate_limit: RateLimit | None = None,
     unavailable_errors: tuple[type[BaseException], ...] = (),
     api_wrappers: list[Any] | None = None,
     openapi_title: str = "API",
 ) -> tornado.web.Application:
-    site = PageSite(pages_dir, middleware, development=settings.development)
-    api_routes = load_api_routes(handlers_dir, wrappers=api_wrappers or [])
+    site, api_routes, table = load_routes(
+        pages_dir,
+        handlers_dir,
+        middleware=middleware,
+        development=settings.development,
+        api_wrappers=api_wrappers,
+        error_answers=error_answers,
+    )
     secrets, newest = key_versions(settings.secret_keys)
     rules: list[Any] = [
         *(extra_rules or []),
@@ -95,8 +127,9 @@ def build_application(
         autoreload=autoreload,
         serve_traceback=settings.development,
         production=settings.production,
-        authenticate=authenticate,
-        login_url=login_url,
+        auth=auth,
+        error_answers=error_answers,
+        rate_limit=rate_limit,
         unavailable_errors=unavailable_errors,
         cors_origins=settings.cors_origins,
         client_address=ClientAddress(settings.trusted_proxies),
@@ -108,5 +141,6 @@ def build_application(
     app.max_body_size = max(max_body_size, *limits, 0)
     app.site = site
     app.api_routes = api_routes
+    app.route_table = table
     app.in_flight = 0
     return app

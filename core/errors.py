@@ -1,16 +1,21 @@
-"""ApiError: the one exception type for errors a client is meant to read.
+"""ApiError: the one exception type for HTTP errors a client is meant to read, and the
+mapping of everything else route code raises onto it (as_api_error).
 
-Raise it from an API handler (or anywhere below one) with a status and a message;
-the API answers JSON {"error": message, **extra}, pages show the message on the error page.
+Raise it from an API handler with a status and a message; the API answers JSON
+{"error": message, **extra}, pages show the message on the error page. Code below the
+routes raises its own (domain) errors instead; the app gives core one function that maps
+them (build_application's error_answers), applied where route code is called.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 import tornado.web
+
+from core.validation import ValidationFailed
 
 
 def default_message(status: int) -> str:
@@ -37,3 +42,16 @@ class ApiError(tornado.web.HTTPError):
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.message}"
+
+
+ErrorAnswers = Callable[[Exception], "ApiError | None"]
+
+
+def as_api_error(exc: Exception, error_answers: ErrorAnswers | None) -> ApiError | None:
+    """The HTTP answer for an exception route code raised: ApiError as it is, invalid input as
+    400 with its issues, the app's domain errors through error_answers, else None (a bug: 500)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ValidationFailed):
+        return ApiError(400, "Validation error", issues=exc.issues)
+    return error_answers(exc) if error_answers is not None else None

@@ -1,5 +1,6 @@
 """BaseHandler: what page and API handlers share: security headers and no-store by default,
-cookie defaults, the cross-origin and XSRF checks, the client's address, sending Response
+cookie defaults, the cross-origin and XSRF checks, the client's address, the two stages of
+ACCESS (core.access), calling route code with its errors mapped to answers, sending Response
 values, 405 with an Allow header, 503 when a backing service is down, and the in-flight
 count that a graceful shutdown waits on.
 """
@@ -10,11 +11,14 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import tornado.web
 
-from core.errors import ApiError
+from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator
+from core.errors import ApiError, as_api_error
 from core.requests import Request
 from core.responses import FileResponse, Response
 from core.security import SecurityHeaders, cross_origin_problem
@@ -23,6 +27,18 @@ log = logging.getLogger("core.http")
 UNAVAILABLE = "The service is temporarily unavailable; please try again in a moment."
 
 FILE_CHUNK = 64 * 1024
+Counter = Callable[[str, int], Awaitable[tuple[int, int]]]  # (key, window) -> (count, seconds left)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` counted requests per client address per `window` seconds (0: off); the
+    count lives wherever `counter` keeps it (the app's database, shared by every worker)."""
+
+    limit: int
+    window: int
+    counter: Counter
+    scope: str = "api"
 
 
 class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
@@ -92,15 +108,85 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
         self._raw_xsrf_token = (None, os.urandom(16), time.time())
         self.xsrf_token  # noqa: B018  (sets the cookie)
 
-    async def authenticate(self) -> None:
-        """Let the app's authenticate hook set current_user (and current_session): it is given
-        this handler and checks the session cookie."""
-        hook = self.settings.get("authenticate")
-        if hook is not None:
-            await hook(self)
+    def read_signed_cookie(self, name: str, max_age_days: float) -> str | None:
+        """A signed cookie's value if its signature is valid and younger than max_age_days."""
+        # min_version=2: version-1 values need a single secret and would raise with a key dict
+        value = self.get_signed_cookie(name, max_age_days=max_age_days, min_version=2)
+        try:
+            return value.decode() if value is not None else None
+        except UnicodeDecodeError:
+            return None
+
+    # --- ACCESS, in two stages ---
+
+    @property
+    def authenticator(self) -> Authenticator | None:
+        return self.settings.get("auth")
+
+    async def admit(self, level: str) -> bool:
+        """The framework's stages before route code runs, in order: ACCESS from the cookie alone
+        (optimistic: no database work at all, so refusing a signed-out visitor costs nothing),
+        the rate limit (it counts every request that gets this far), then ACCESS once the
+        session is verified (secure). Sets current_user; returns False when it has answered (a
+        redirect), raises ApiError for 401, 403 and 429."""
+        auth = self.authenticator
+        credential = auth.credential(self) if auth is not None else None
+        if credential is None and level in NEEDS_USER:
+            return self.refuse_signed_out()
+        if credential is not None and level == GUEST:
+            return self.send_home()
+        await self.check_rate_limit()
+        if auth is None:
+            return True
+        if credential is not None:
+            verified = await auth.verify(self, credential)
+            if verified is not None:
+                self.current_user, self.current_session = verified
+        if self.current_user is None and level in NEEDS_USER:
+            return self.refuse_signed_out()
+        if level == ADMIN and not auth.is_admin(self.current_user):
+            raise ApiError(403, "This needs the admin role.")
+        if level == GUEST and self.current_user is not None:
+            return self.send_home()
+        return True
+
+    def counts_toward_rate_limit(self) -> bool:
+        """Unsafe requests count toward the per-address rate limit (API requests all do)."""
+        return self.request.method in ("POST", "PUT", "PATCH", "DELETE")
+
+    async def check_rate_limit(self) -> None:
+        limit: RateLimit | None = self.settings.get("rate_limit")
+        if limit is None or limit.limit <= 0 or not self.counts_toward_rate_limit():
+            return
+        count, retry_after = await limit.counter(f"{limit.scope}:{self.client_ip}", limit.window)
+        if count > limit.limit:
+            raise ApiError(
+                429,
+                "Too many requests: slow down and try again later.",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+    def refuse_signed_out(self) -> bool:
+        """A route that needs a user, asked by nobody: 401 here; pages redirect to log in."""
+        raise ApiError(401, "User is not authenticated")
+
+    def send_home(self) -> bool:
+        """A guest-only route asked by someone signed in: to the app's home (pages only)."""
+        auth = self.authenticator
+        self.redirect(auth.home_url if auth else "/", status=self.redirect_status())
+        return False
+
+    def redirect_status(self) -> int:
+        return 307 if self.request.method in ("GET", "HEAD") else 303
+
+    # --- calling route code ---
 
     def build_request(self, params: dict[str, Any], raw_body: bytes) -> Request:
         return Request(self, params, raw_body)
+
+    def answer_for(self, exc: Exception) -> ApiError | None:
+        """The HTTP answer for an exception route code raised (core.errors.as_api_error)."""
+        return as_api_error(exc, self.settings.get("error_answers"))
 
     def check_xsrf_cookie(self) -> None:
         """Runs for POST, PUT, PATCH and DELETE before anything else: first the fetch-metadata

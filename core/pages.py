@@ -1,7 +1,9 @@
-"""Pages: middleware -> loader -> Jinja render, and the HTML error pages.
+"""Pages: middleware -> ACCESS (optimistic, then secure) -> loader -> Jinja render, and the
+HTML error pages.
 
 A page is ``NAME.html`` with an optional ``NAME.py`` holding ``async def
-get_server_side_props(ctx)`` (and optionally ``async def action(ctx)`` for form posts).
+get_server_side_props(req)`` (and optionally ``async def action(req)`` for form posts) and
+``ACCESS`` (core.access). Both functions receive the one Request (core.requests).
 The loader returns exactly one of ``{"props": {...}}``, ``{"redirect": {...}}`` or
 ``{"not_found": True}``; anything else is a 500 whose log line says what was wrong.
 """
@@ -22,18 +24,20 @@ import jinja2
 import tornado.web
 from markupsafe import Markup
 
+from core.access import PUBLIC, declared_access
 from core.errors import ApiError, default_message
 from core.http import BaseHandler
 from core.requests import DEFAULT_BODY_LIMIT, Request, parse_limit
 from core.responses import Response
 from core.routing import Route, load_module, scan
+from core.urls import RouteTable, UnknownRoute
 
 log = logging.getLogger("core.pages")
 
 NO_STORE = "private, no-cache, no-store, max-age=0, must-revalidate"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 # names every template gets from the framework; props may not reuse them
-FRAMEWORK_NAMES = ("static_url", "xsrf_form_html", "xsrf_token", "current_user", "current_path")
+FRAMEWORK_NAMES = ("static_url", "xsrf_form_html", "xsrf_token", "current_user", "current_path", "url_for")
 
 Middleware = Callable[[Request], Awaitable[Response | None]]
 
@@ -54,9 +58,11 @@ class PageSite:
         self.routes = scan(self.pages_dir, (".html", ".py"))
         for route in self.routes:
             py = [f for f in route.files if f.suffix == ".py"]
+            route.options["access"] = {}
             if py:
                 route.module = load_module(py[0], self.pages_dir)
                 _check_page_module(route.module, py[0])
+                route.options["access"] = declared_access(route.module, py[0])
             limit = getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT)
             route.options["limit"] = parse_limit(limit)
         self.templates = jinja2.Environment(
@@ -83,38 +89,6 @@ def _check_page_module(module: Any, path: Path) -> None:
 
 
 # --- what loaders get and may return --------------------------------------------------------
-
-
-class PageContext:
-    """The ``ctx`` a loader or action receives.
-
-    ``params`` (route params), ``query`` (query string merged with params, params win),
-    ``resolved_url`` (path and original query), ``request`` (method, headers, cookies, body),
-    ``set_header`` / ``set_cookie`` / ``clear_cookie`` for the response, ``current_user``.
-    """
-
-    def __init__(self, handler: PageHandler, request: Request) -> None:
-        self._handler = handler
-        self.request = request
-        self.params = request.params
-        self.query = request.query
-        self.resolved_url = request.url
-        self.current_user = handler.current_user
-        self.current_session = handler.current_session
-        self.header_names: set[str] = set()
-
-    def set_header(self, name: str, value: str) -> None:
-        self._handler.set_header(name, value)
-        self.header_names.add(name.lower())
-
-    def set_cookie(self, name: str, value: str, *, signed: bool = False, **options: Any) -> None:
-        self._handler.write_cookie(name, value, signed=signed, **options)
-
-    def clear_cookie(self, name: str, **options: Any) -> None:
-        self._handler.write_cookie(name, None, **options)
-
-    def rotate_xsrf_token(self) -> None:
-        self._handler.rotate_xsrf_token()
 
 
 def see_other(destination: str) -> dict[str, Any]:
@@ -213,6 +187,19 @@ def _check_redirect(redirect: Any) -> tuple[str, int]:
     return destination, code
 
 
+def _template_url_for(table: RouteTable) -> Callable[..., str]:
+    """url_for for templates: a bad name or a missing param names the template that asked."""
+
+    @jinja2.pass_context
+    def url_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> str:
+        try:
+            return table.url_for(name, **params)
+        except UnknownRoute as exc:
+            raise UnknownRoute(f"{context.name}: {exc}") from None
+
+    return url_for
+
+
 # --- the handler ----------------------------------------------------------------------------
 
 
@@ -227,6 +214,7 @@ class PageHandler(BaseHandler):
         self.params = params
         self.malformed = malformed
         self._built: Request | None = None
+        self.access = route.options["access"] if route else {}
         readable = route is None or route.template is not None or self._function("get_server_side_props")
         writable = self._function("action") is not None
         self.allowed_methods = ("GET", "HEAD") * bool(readable) + ("POST",) * writable
@@ -252,7 +240,20 @@ class PageHandler(BaseHandler):
             if answer is not None:
                 await self.send_response(answer)
                 return
-        await self.authenticate()
+        if self.route is not None and self.request.method not in (*self.allowed_methods, "OPTIONS"):
+            raise self.method_not_allowed()
+        await self.admit(self.access.get(self.request.method, PUBLIC))
+
+    def refuse_signed_out(self) -> bool:
+        """A signed-out visitor on a page that needs a user: to the login page and back."""
+        auth = self.authenticator
+        back = self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
+        self.set_header("Cache-Control", NO_STORE)
+        self.redirect(
+            (auth.login_url if auth else "/login") + "?" + urlencode({"next": back}),
+            status=self.redirect_status(),
+        )
+        return False
 
     async def get(self) -> None:
         if self.route is None:
@@ -290,21 +291,24 @@ class PageHandler(BaseHandler):
 
     async def _run(self, function: Callable[..., Awaitable[Any]], *, is_action: bool) -> None:
         assert self.route is not None
-        ctx = PageContext(self, self._request())
+        req = self._request()
         try:
-            result = await function(ctx)
-        except ApiError as exc:
-            if exc.status_code == 401 and self.settings.get("login_url"):
-                self._redirect_to_login()
+            result = await function(req)
+        except Exception as exc:
+            answer = self.answer_for(exc)
+            if answer is None:
+                raise
+            if answer.status_code == 401:
+                self.refuse_signed_out()
                 return
-            raise
+            raise answer from exc
         try:
             kind, value, status = interpret(result, is_action=is_action)
         except LoaderResultError as exc:
             where = next((f for f in self.route.files if f.suffix == ".py"), self.route.files[0])
             log.error("%s: %s() %s", where, function.__name__, exc)
             raise tornado.web.HTTPError(500) from None
-        if "cache-control" not in ctx.header_names:
+        if "cache-control" not in req.header_names:
             self.set_header("Cache-Control", NO_STORE)
         if kind == "redirect":
             self.set_status(status)
@@ -320,15 +324,6 @@ class PageHandler(BaseHandler):
         else:
             self.render_page(self.route.template, value, status)
 
-    def _redirect_to_login(self) -> None:
-        """A signed-out visitor on a page that needs a user: to the login page and back."""
-        back = self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
-        self.set_header("Cache-Control", NO_STORE)
-        self.redirect(
-            self.settings["login_url"] + "?" + urlencode({"next": back}),
-            status=307 if self.request.method in ("GET", "HEAD") else 303,
-        )
-
     # --- rendering ---
 
     def template_globals(self) -> dict[str, Any]:
@@ -338,6 +333,7 @@ class PageHandler(BaseHandler):
             "xsrf_token": self.xsrf_token.decode(),
             "current_user": self.current_user,
             "current_path": self.request.path,
+            "url_for": _template_url_for(self.application.route_table),
         }
 
     def render_page(self, template: str | jinja2.Template, props: dict[str, Any], status: int) -> None:

@@ -1,24 +1,35 @@
-"""Request: the read-only view of an HTTP request that loaders, actions, API handlers and
-middleware receive, with the query merged with route params and the body parsed by type.
+"""Request: the one object that loaders, actions, API handlers and middleware receive.
+
+It reads the request (method, path, url, params, query, headers, cookies, body, files, the
+client's address, who is signed in) and shapes the answer (set_header, set_cookie,
+clear_cookie, rotate_xsrf_token), and builds links (url_for). It is generic in the type of
+its user: the app names ``Request[UserDTO]`` for routes whose ACCESS guarantees a user.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 import tornado.httputil
-import tornado.web
 
 from core.errors import ApiError
+from core.validation import FormData
+
+if TYPE_CHECKING:
+    from core.http import BaseHandler
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
+MAX_JSON_DEPTH = 32
 _SIZE = re.compile(r"^\s*(\d+)\s*(b|kb|mb)?\s*$", re.IGNORECASE)
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
 MULTIPART_TYPE = "multipart/form-data"
+
+UserT = TypeVar("UserT")
 
 
 def parse_limit(value: int | str) -> tuple[int, str]:
@@ -38,20 +49,20 @@ def parse_limit(value: int | str) -> tuple[int, str]:
     return size, f"{size}b"
 
 
-def group_pairs(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+def group_pairs(pairs: list[tuple[str, str]]) -> FormData:
     """[(k, v), ...] -> {k: v} with repeated keys turned into lists, in order."""
-    grouped: dict[str, str | list[str]] = {}
+    grouped = FormData()
     for key, value in pairs:
         if key not in grouped:
             grouped[key] = value
         elif isinstance(grouped[key], list):
-            grouped[key].append(value)  # type: ignore[union-attr]
+            grouped[key].append(value)
         else:
-            grouped[key] = [grouped[key], value]  # type: ignore[list-item]
+            grouped[key] = [grouped[key], value]
     return grouped
 
 
-def parse_query(query_string: str) -> dict[str, str | list[str]]:
+def parse_query(query_string: str) -> FormData:
     try:
         pairs = parse_qsl(query_string, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError as exc:
@@ -63,17 +74,36 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """True when value nests lists and objects deeper than limit (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (list, dict)))
+    return False
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """JSON, or ApiError(400): invalid, or nested deeper than MAX_JSON_DEPTH."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, "Invalid JSON") from exc
+    if json_depth_exceeds(value, MAX_JSON_DEPTH):
+        raise ApiError(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
 def parse_body(content_type: str, raw: bytes, files: dict | None = None) -> Any:
     """Parse a request body by its Content-Type: JSON (empty -> {}), urlencoded or multipart
-    form (repeated keys -> lists), otherwise the text. Bad input raises ApiError(400)."""
+    form (FormData; repeated keys -> lists), otherwise the text. Bad input raises ApiError(400)."""
     kind = media_type(content_type)
     if kind in JSON_TYPES or kind.endswith("+json"):
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise ApiError(400, "Invalid JSON") from exc
+        return parse_json(raw) if raw.strip() else {}
     if kind == FORM_TYPE:
         try:
             return group_pairs(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict"))
@@ -96,39 +126,40 @@ def parse_body(content_type: str, raw: bytes, files: dict | None = None) -> Any:
         raise ApiError(400, "Body is not valid UTF-8 text") from exc
 
 
-class Request:
-    """What a loader, action, API handler or middleware may read of the request.
+class Request(Generic[UserT]):
+    """What a loader, action, API handler or middleware may read of the request, and the ways
+    to shape the answer.
 
-    ``params`` holds the route params only; ``query`` is the query string merged with
-    them (params win; repeated keys are lists); ``body`` is parsed on first access;
-    ``current_user`` is whoever the session cookie proved (None when signed out).
+    ``params`` holds the route params only; ``query`` is the query string merged with them
+    (params win; repeated keys are lists); ``body`` and ``files`` are parsed on first access
+    of either; ``user`` is whoever the session proved (None when signed out; never None on
+    a route whose ACCESS is "user" or "admin"); ``session`` is what the app knows of it.
     """
 
-    def __init__(
-        self, handler: tornado.web.RequestHandler, params: dict[str, Any], raw_body: bytes = b""
-    ) -> None:
+    def __init__(self, handler: BaseHandler, params: dict[str, Any], raw_body: bytes = b"") -> None:
         request = handler.request
         self._handler = handler
-        self._request = request
         self.method: str = request.method or "GET"
         self.path: str = request.path
         self.url: str = request.uri or request.path
         self.headers: tornado.httputil.HTTPHeaders = request.headers
         self.params = params
-        self.query: dict[str, Any] = {**parse_query(request.query), **params}
+        self.query: FormData = FormData({**parse_query(request.query), **params})
         self.raw_body = raw_body
-        self.files: dict[str, list[tornado.httputil.HTTPFile]] = {}
+        self.header_names: set[str] = set()  # lower-cased names of headers set through this object
+        self._files: dict[str, list[tornado.httputil.HTTPFile]] = {}
         self._body: Any = None
         self._parsed = False
 
-    @property
-    def remote_ip(self) -> str | None:
-        return self._request.remote_ip
+    # --- who is asking ---
 
     @property
-    def app_settings(self) -> Any:
-        """The application's Settings (core.settings), read once at start."""
-        return self._handler.settings.get("app_settings")
+    def user(self) -> UserT:
+        return self._handler.current_user
+
+    @property
+    def session(self) -> Any:
+        return self._handler.current_session
 
     @property
     def client_ip(self) -> str:
@@ -136,34 +167,73 @@ class Request:
         return self._handler.client_ip
 
     @property
-    def current_user(self) -> Any:
-        return self._handler.current_user
+    def settings(self) -> Any:
+        """The app's settings object, read once at start."""
+        return self._handler.settings.get("app_settings")
 
-    @property
-    def current_session(self) -> Any:
-        return self._handler.current_session
+    # --- what was sent ---
 
     @property
     def cookies(self) -> dict[str, str]:
-        return {name: morsel.value for name, morsel in self._request.cookies.items()}
+        return {name: morsel.value for name, morsel in self._handler.request.cookies.items()}
 
-    def get_signed_cookie(self, name: str, max_age_days: float = 31) -> str | None:
+    def signed_cookie(self, name: str, max_age_days: float = 31) -> str | None:
         """The cookie's value if its signature is valid and younger than max_age_days, else None."""
-        # min_version=2: version-1 values need a single secret and would raise with a key dict
-        value = self._handler.get_signed_cookie(name, max_age_days=max_age_days, min_version=2)
-        try:
-            return value.decode() if value is not None else None
-        except UnicodeDecodeError:
-            return None
+        return self._handler.read_signed_cookie(name, max_age_days)
+
+    @property
+    def body(self) -> Any:
+        self._parse()
+        return self._body
+
+    @property
+    def files(self) -> dict[str, list[tornado.httputil.HTTPFile]]:
+        """Uploaded files of a multipart body, by field name."""
+        self._parse()
+        return self._files
+
+    @property
+    def is_form(self) -> bool:
+        return isinstance(self.body, FormData)
+
+    def _parse(self) -> None:
+        if not self._parsed:
+            self._body = parse_body(self.headers.get("Content-Type", ""), self.raw_body, self._files)
+            self._parsed = True
+
+    # --- the answer ---
+
+    def set_header(self, name: str, value: str) -> None:
+        self._handler.set_header(name, value)
+        self.header_names.add(name.lower())
+
+    def set_cookie(self, name: str, value: str, *, signed: bool = False, **options: Any) -> None:
+        """Set a cookie (HttpOnly, SameSite=Lax, Path=/ and, in production, Secure unless said
+        otherwise); signed=True signs it with the newest SECRET_KEY (tamper-proof, not secret)."""
+        self._handler.write_cookie(name, value, signed=signed, **options)
+
+    def clear_cookie(self, name: str, **options: Any) -> None:
+        self._handler.write_cookie(name, None, **options)
+
+    def rotate_xsrf_token(self) -> None:
+        """A fresh _xsrf token with this answer (at login and logout)."""
+        self._handler.rotate_xsrf_token()
 
     @property
     def xsrf_token(self) -> str:
         """The XSRF token to send back in X-XSRFToken (reading it sets the _xsrf cookie)."""
         return self._handler.xsrf_token.decode()
 
-    @property
-    def body(self) -> Any:
-        if not self._parsed:
-            self._body = parse_body(self.headers.get("Content-Type", ""), self.raw_body, self.files)
-            self._parsed = True
-        return self._body
+    def status_of(self, exc: Exception) -> int | None:
+        """The HTTP status the app answers this exception with (core.errors), or None."""
+        answer = self._handler.answer_for(exc)
+        return answer.status_code if answer is not None else None
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route called name ("posts/[id]"), params filled in (core.urls); a
+        bad name or a missing param raises UnknownRoute naming the calling file and line."""
+        try:
+            return self._handler.application.route_table.url_for(name, **params)
+        except LookupError as exc:
+            caller = sys._getframe(1)
+            raise type(exc)(f"{caller.f_code.co_filename}:{caller.f_lineno}: {exc}") from None

@@ -10,15 +10,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 
 def json_bytes(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """data as compact UTF-8 JSON; a pydantic model as its JSON form. Text that cannot be
+    UTF-8 (a lone surrogate) is sent \\u-escaped instead of failing."""
+    if isinstance(data, BaseModel):
+        return data.model_dump_json().encode()
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
 
 
 @dataclass
 class Response:
     """A full response. ``body`` may be bytes, str (sent as text/html unless a Content-Type
-    header says otherwise), or a JSON-able dict/list (sent as application/json)."""
+    header says otherwise), or a JSON-able dict, list or pydantic model (application/json)."""
 
     body: Any = None
     status: int = 200

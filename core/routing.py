@@ -17,7 +17,7 @@ from hashlib import sha1
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 import tornado.httputil
 import tornado.routing
@@ -80,6 +80,12 @@ class Route:
         return "/" + "/".join(str(s) for s in self.segments)
 
     @property
+    def name(self) -> str:
+        """What url_for() calls this route: its pattern without the leading slash
+        ("posts/[id]", "api/me"); the site's root is "index"."""
+        return self.pattern.lstrip("/") or "index"
+
+    @property
     def rank(self) -> tuple[int, ...]:
         """Sort key: static < dynamic < catch-all < optional catch-all, segment by segment."""
         return tuple(s.kind for s in self.segments)
@@ -127,6 +133,30 @@ def normalized(raw_path: str) -> str | None:
         return None
     collapsed = re.sub("/{2,}", "/", raw_path)
     return collapsed.rstrip("/") or "/"
+
+
+def build_path(route: Route, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The path of route with params filled in (percent-encoded), and the params it did not
+    use (url_for turns them into the query string). A missing param raises KeyError."""
+    parts: list[str] = []
+    rest = dict(params)
+    for seg in route.segments:
+        if seg.kind == STATIC:
+            parts.append(seg.name)
+            continue
+        if seg.name not in rest:
+            if seg.kind == OPTIONAL_CATCH_ALL:
+                continue
+            raise KeyError(seg.name)
+        value = rest.pop(seg.name)
+        if seg.kind in (CATCH_ALL, OPTIONAL_CATCH_ALL):
+            values = [value] if isinstance(value, (str, int)) else list(value)
+            if not values and seg.kind == CATCH_ALL:
+                raise KeyError(seg.name)
+            parts.extend(quote(str(v), safe="") for v in values)
+        else:
+            parts.append(quote(str(value), safe=""))
+    return "/" + "/".join(parts), rest
 
 
 # --- scanning -------------------------------------------------------------------------------

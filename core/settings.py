@@ -1,7 +1,9 @@
-"""Settings read from the environment once at start, validated, and frozen.
+"""The framework's settings, read from the environment once at start, validated, and frozen.
 
-A bad value stops the app with a message naming the variable; production refuses
-insecure defaults (no SECRET_KEY).
+Only what the framework itself uses lives here: the environment (development, test,
+production), the cookie keys, the port, proxies, CORS and connection timeouts. An app adds
+its own fields by subclassing FrameworkSettings and reading them with the same EnvReader,
+so every bad value, the framework's and the app's, is reported at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEV_SECRET_FILE = Path(__file__).resolve().parent.parent / ".secret_key"
+# keys that must never sign anything in production: the samples in the docs and deploy files
+SAMPLE_KEYS = frozenset({"change-me-to-48-random-characters-from-a-password-generator"})
+PLACEHOLDER_WORDS = ("change-me", "changeme", "replace-me")
+MIN_DISTINCT_KEY_CHARACTERS = 12
 
 
 class SettingsError(ValueError):
@@ -22,21 +28,16 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class Settings:
-    database_url: str = "sqlite+aiosqlite:///app.db"
+class FrameworkSettings:
     secret_keys: tuple[str, ...] = ()
-    session_mode: str = "database"
     app_env: str = "development"
     port: int = 8000
-    login_max_failures: int = 10
-    login_window_seconds: int = 900
-    address_max_failures: int = 50
-    signup_max_per_address: int = 20
-    api_rate_limit: int = 600
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
-    bcrypt_rounds: int = 12
-    upload_dir: str = "uploads"
+    # slow clients: seconds to send the request head, the whole body, and between requests
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    idle_timeout: float = 75.0
 
     @property
     def production(self) -> bool:
@@ -47,19 +48,56 @@ class Settings:
         return self.app_env == "development"
 
 
-def _int(name: str, raw: str, low: int, high: int, problems: list[str]) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        problems.append(f"{name}={raw!r} is not a whole number")
-        return 0
-    if not low <= value <= high:
-        problems.append(f"{name}={value} must be between {low} and {high}")
-    return value
+class EnvReader:
+    """Reads variables from an environment, collecting every problem instead of stopping at
+    the first; raise_problems() then reports them all."""
 
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = os.environ if env is None else env
+        self.problems: list[str] = []
 
-def _list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+    def text(self, name: str, default: str) -> str:
+        return self.env.get(name, "").strip() or default
+
+    def list(self, name: str) -> tuple[str, ...]:
+        return tuple(item.strip() for item in self.env.get(name, "").split(",") if item.strip())
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], say: str | None = None) -> str:
+        value = self.text(name, default)
+        if value not in choices:
+            allowed = say or "one of " + ", ".join(choices)
+            self.problems.append(f"{name}={value!r} must be {allowed}")
+        return value
+
+    def number(self, name: str, default: int, low: int = 0, high: int = 10**9) -> int:
+        raw = self.env.get(name, "")
+        if not raw.strip():
+            return default
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            self.problems.append(f"{name}={raw!r} is not a whole number")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name}={value} must be between {low} and {high}")
+        return value
+
+    def seconds(self, name: str, default: float, low: float = 0.1, high: float = 86400) -> float:
+        raw = self.env.get(name, "")
+        if not raw.strip():
+            return default
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            self.problems.append(f"{name}={raw!r} is not a number of seconds")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name}={value:g} must be between {low:g} and {high:g} seconds")
+        return value
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(self.problems))
 
 
 def _dev_secret() -> str:
@@ -76,72 +114,57 @@ def _dev_secret() -> str:
     return key
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate every setting; raise SettingsError listing all the bad ones at once."""
-    env = os.environ if env is None else env
-    problems: list[str] = []
-
-    app_env = env.get("APP_ENV", "development").strip() or "development"
-    if app_env not in ("development", "production", "test"):
-        problems.append(f"APP_ENV={app_env!r} must be one of development, production, test")
-
-    session_mode = env.get("SESSION_MODE", "database").strip() or "database"
-    if session_mode not in ("database", "stateless"):
-        problems.append(f"SESSION_MODE={session_mode!r} must be 'database' or 'stateless'")
-
-    database_url = env.get("DATABASE_URL", "").strip() or Settings.database_url
-    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        problems.append(
-            f"DATABASE_URL={database_url!r} must be an async SQLAlchemy URL: "
-            "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
+def weak_key_problem(key: str) -> str | None:
+    """Why a key may not sign production cookies, or None."""
+    if key in SAMPLE_KEYS or any(word in key.lower() for word in PLACEHOLDER_WORDS):
+        return "is a sample or placeholder key (deploy/env.example); generate your own"
+    if len(key) < 32:
+        return f"is {len(key)} characters long: each key must be at least 32 characters in production"
+    if len(set(key)) < MIN_DISTINCT_KEY_CHARACTERS:
+        return (
+            f"has fewer than {MIN_DISTINCT_KEY_CHARACTERS} distinct characters: use a random key "
+            '(python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
         )
+    return None
 
-    secret_keys = _list(env.get("SECRET_KEY", ""))
+
+def read_framework(reader: EnvReader) -> dict:
+    """The FrameworkSettings fields, read and checked (problems go to the reader)."""
+    app_env = reader.choice("APP_ENV", "development", ("development", "production", "test"))
+    secret_keys = reader.list("SECRET_KEY")
     if not secret_keys:
         if app_env == "production":
-            problems.append(
+            reader.problems.append(
                 "SECRET_KEY is required when APP_ENV=production (comma-separated keys, newest first)"
             )
         else:
             secret_keys = (_dev_secret(),)
-    elif app_env == "production" and any(len(key) < 32 for key in secret_keys):
-        problems.append("SECRET_KEY: each key must be at least 32 characters in production")
+    elif app_env == "production":
+        for position, key in enumerate(secret_keys, 1):
+            if problem := weak_key_problem(key):
+                reader.problems.append(f"SECRET_KEY: key {position} {problem}")
 
-    def number(name: str, default: int, low: int = 0, high: int = 10**9) -> int:
-        raw = env.get(name, "")
-        return default if not raw.strip() else _int(name, raw, low, high, problems)
-
-    cors_origins = _list(env.get("CORS_ORIGINS", ""))
+    cors_origins = reader.list("CORS_ORIGINS")
     for origin in cors_origins:
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
-            problems.append(
+            reader.problems.append(
                 f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com"
                 ' ("null" is never allowed)'
             )
-    trusted_proxies = _list(env.get("TRUSTED_PROXIES", ""))
+    trusted_proxies = reader.list("TRUSTED_PROXIES")
     for proxy in trusted_proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
-            problems.append(f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network (10.0.0.0/8)")
-
-    settings = Settings(
-        database_url=database_url,
-        secret_keys=secret_keys,
-        session_mode=session_mode,
-        app_env=app_env,
-        port=number("PORT", 8000, 1, 65535),
-        login_max_failures=number("LOGIN_MAX_FAILURES", 10),
-        login_window_seconds=number("LOGIN_WINDOW_SECONDS", 900, 1),
-        address_max_failures=number("ADDRESS_MAX_FAILURES", 50),
-        signup_max_per_address=number("SIGNUP_MAX_PER_ADDRESS", 20),
-        api_rate_limit=number("API_RATE_LIMIT", 600),
-        trusted_proxies=trusted_proxies,
-        cors_origins=cors_origins,
-        bcrypt_rounds=number("BCRYPT_ROUNDS", 12, 4, 31),
-        upload_dir=env.get("UPLOAD_DIR", "").strip() or Settings.upload_dir,
-    )
-    if problems:
-        raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(problems))
-    return settings
+            reader.problems.append(f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network (10.0.0.0/8)")
+    return {
+        "secret_keys": secret_keys,
+        "app_env": app_env,
+        "port": reader.number("PORT", 8000, 1, 65535),
+        "trusted_proxies": trusted_proxies,
+        "cors_origins": cors_origins,
+        "header_timeout": reader.seconds("HEADER_TIMEOUT", FrameworkSettings.header_timeout),
+        "body_timeout": reader.seconds("BODY_TIMEOUT", FrameworkSettings.body_timeout),
+        "idle_timeout": reader.seconds("IDLE_TIMEOUT", FrameworkSettings.idle_timeout),
+    }

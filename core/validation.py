@@ -1,7 +1,14 @@
-"""parse(): validate a request body with a pydantic model, or raise the API's 400.
+"""parse(): validate a request body with a pydantic model, or raise ValidationFailed.
 
-A failed validation is ApiError(400, "Validation error", issues=[{"path": [...], "message": ...}]);
-pages show each message beside its field (ValidationFailed.by_field).
+ValidationFailed is the framework's "invalid input, field by field": the API answers it 400
+{"error": "Validation error", "issues": [{"path": [...], "message": ...}]}; pages show each
+message beside its field (by_field).
+
+Before the model sees anything, every string in the body is checked for what no field can
+hold: NUL (PostgreSQL cannot store it) and lone surrogates (not text: they cannot be encoded).
+JSON bodies are typed: ["a"] or 42 for a string field is an error naming the field. Only
+form bodies (FormData), where a repeated field is how browsers send lists, let the last
+value of a repeated field win.
 """
 
 from __future__ import annotations
@@ -10,18 +17,27 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from core.errors import ApiError
+
+class FormData(dict):
+    """A parsed urlencoded or multipart form: {name: value or [values]}."""
 
 
-class ValidationFailed(ApiError):
+class ValidationFailed(Exception):
+    """Input that breaks a rule; issues are [{"path": [field, ...], "message": ...}]."""
+
     def __init__(self, issues: list[dict[str, Any]]) -> None:
-        super().__init__(400, "Validation error", issues=issues)
+        super().__init__("Validation error")
+        self.issues = issues
+
+    @classmethod
+    def field(cls, name: str, message: str) -> ValidationFailed:
+        return cls([{"path": [name], "message": message}])
 
     @property
     def by_field(self) -> dict[str, str]:
         """{"email": "first message for email", ...} for showing beside form fields."""
         fields: dict[str, str] = {}
-        for issue in self.extra["issues"]:
+        for issue in self.issues:
             key = str(issue["path"][0]) if issue["path"] else "form"
             fields.setdefault(key, issue["message"])
         return fields
@@ -34,34 +50,61 @@ MESSAGES = {
     "bool_parsing": "Must be true or false",
     "int_type": "Must be a whole number",
     "int_parsing": "Must be a whole number",
+    "int_from_float": "Must be a whole number",
 }
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
+def text_problem(value: str) -> str | None:
+    """What makes a string unusable anywhere, or None."""
+    if "\x00" in value:
+        return "Must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid text (it holds a lone surrogate)"
+    return None
+
+
+def _first_problem(value: Any) -> str | None:
+    """The first unusable string in value (strings, lists, dicts; no recursion: depth is
+    bounded by the body parser, but a loop keeps this safe for any input)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if problem := text_problem(item):
+                return problem
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return None
 
 
 def parse(model: type[BaseModel], data: Any) -> Any:
-    """Validate a request body (a dict from JSON or a form) into model, or raise ValidationFailed."""
+    """Validate a request body (a dict from JSON, or FormData) into model, or raise
+    ValidationFailed naming each bad field."""
     if not isinstance(data, dict):
         raise ValidationFailed([{"path": [], "message": "Expected a JSON object or a form"}])
-    if nul := [key for key, value in data.items() if _has_nul(key) or _has_nul(value)]:
-        # PostgreSQL cannot store NUL in text, and no field here has a use for it
-        raise ValidationFailed(
-            [{"path": [str(key)], "message": "Must not contain NUL characters"} for key in nul]
-        )
-    data = {k: (v[-1] if isinstance(v, list) and k in model.model_fields else v) for k, v in data.items()}
+    issues = []
+    for key, value in data.items():
+        problem = _first_problem(key) or _first_problem(value)
+        if problem:
+            issues.append({"path": [key if text_problem(key) is None else "?"], "message": problem})
+    if issues:
+        raise ValidationFailed(issues)
+    if isinstance(data, FormData):
+        data = {k: (v[-1] if isinstance(v, list) and k in model.model_fields else v) for k, v in data.items()}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        issues = []
-        for error in exc.errors():
-            message = MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
-            issues.append({"path": [str(p) for p in error["loc"]], "message": message})
-        raise ValidationFailed(issues) from None
+        raise ValidationFailed(issues_of(exc)) from None
+
+
+def issues_of(error: ValidationError) -> list[dict[str, Any]]:
+    issues = []
+    for item in error.errors():
+        message = MESSAGES.get(item["type"], item["msg"].removeprefix("Value error, "))
+        issues.append({"path": [str(p) for p in item["loc"]], "message": message})
+    return issues

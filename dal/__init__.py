@@ -1,18 +1,34 @@
-"""The Data Access Layer: the only door to users and sessions. Every function checks who is
-asking and returns DTOs (dal.dto), never ORM objects; refusals are dal.errors."""
+"""The Data Access Layer: the only door to the data. Every function takes who is asking (a
+UserDTO, or None for a signed-out visitor where that is allowed), checks they may, and returns
+DTOs (dal.dto), never ORM objects; refusals are domain errors (dal.errors)."""
 
-from dal.access import current_user, require_role, require_user
 from dal.dto import SessionDTO, UserDTO
-from dal.errors import EmailTaken, Forbidden, NotFound, Unauthenticated
+from dal.errors import (
+    Conflict,
+    DomainError,
+    EmailTaken,
+    Forbidden,
+    Invalid,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    TooManyAttempts,
+    Unauthenticated,
+    UnsupportedType,
+)
 
 __all__ = [
+    "Conflict",
+    "DomainError",
     "EmailTaken",
     "Forbidden",
+    "Invalid",
+    "InvalidInput",
     "NotFound",
     "SessionDTO",
+    "TooLarge",
+    "TooManyAttempts",
     "Unauthenticated",
+    "UnsupportedType",
     "UserDTO",
-    "current_user",
-    "require_role",
-    "require_user",
 ]

@@ -1,34 +1,11 @@
-"""Who is asking: the secure checks every loader and handler starts with.
-
-``ctx`` is a page's ctx or an API handler's req; its current_user was set by
-dal.sessions.verify_session for this very request (it checked the database).
-"""
+"""Role rules the data layer applies itself, whatever the route declared: a DAL function that
+only admins may call checks the viewer's role again (defence in depth, and the rule holds
+for the command line and tests that call the DAL directly)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from dal.dto import UserDTO
-from dal.errors import Forbidden, Unauthenticated
-
-
-def current_user(ctx: Any) -> UserDTO | None:
-    return ctx.current_user
-
-
-def require_user(ctx: Any) -> UserDTO:
-    """The signed-in user, or Unauthenticated (API: 401; page: redirect to /login?next=...)."""
-    user = ctx.current_user
-    if user is None:
-        raise Unauthenticated()
-    return user
-
-
-def require_role(ctx: Any, role: str) -> UserDTO:
-    """The signed-in user if they hold role, else Forbidden (403); signed out: Unauthenticated."""
-    user = require_user(ctx)
-    check_role(user, role)
-    return user
+from dal.errors import Forbidden
 
 
 def check_role(viewer: UserDTO, role: str) -> None:

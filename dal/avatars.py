@@ -10,10 +10,9 @@ import asyncio
 import secrets
 from pathlib import Path
 
-from core.errors import ApiError
 from dal import db
 from dal.dto import UserDTO
-from dal.errors import NotFound, Unauthenticated
+from dal.errors import InvalidInput, NotFound, TooLarge, UnsupportedType
 from dal.users import avatar_url
 from models import User
 
@@ -45,18 +44,16 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-async def set_avatar(viewer: UserDTO | None, data: bytes) -> str:
+async def set_avatar(viewer: UserDTO, data: bytes) -> str:
     """Store data as the viewer's avatar; returns its URL. Refuses (and stores nothing): an
-    empty file (400), more than 2 MB (413), anything but PNG, JPEG or WebP (415)."""
-    if viewer is None:
-        raise Unauthenticated()
+    empty file, more than 2 MB, anything but PNG, JPEG or WebP."""
     if not data:
-        raise ApiError(400, "The file is empty: choose a PNG, JPEG or WebP image.")
+        raise InvalidInput("The file is empty: choose a PNG, JPEG or WebP image.")
     if len(data) > MAX_BYTES:
-        raise ApiError(413, "The image is larger than 2 MB: choose a smaller one.")
+        raise TooLarge("The image is larger than 2 MB: choose a smaller one.")
     kind = sniff(data)
     if kind is None:
-        raise ApiError(415, "Avatars must be PNG, JPEG or WebP images.")
+        raise UnsupportedType("Avatars must be PNG, JPEG or WebP images.")
     name = f"{secrets.token_hex(16)}.{kind}"
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, _write, folder() / name, data)
@@ -72,9 +69,7 @@ async def set_avatar(viewer: UserDTO | None, data: bytes) -> str:
     return avatar_url(name)
 
 
-async def delete_avatar(viewer: UserDTO | None) -> None:
-    if viewer is None:
-        raise Unauthenticated()
+async def delete_avatar(viewer: UserDTO) -> None:
     async with db.session() as session:
         user = await session.get(User, viewer.id)
         if user is None:

@@ -1,13 +1,13 @@
 """What leaves the DAL: plain frozen dataclasses with only what a page or response needs.
 
-password_hash, token_hash and session_version never appear here.
+password_hash, token_hash and session_version never appear here. The JSON shapes of API
+answers are not the DTOs' business: handlers/_schemas.py holds them (and feeds OpenAPI).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 
 def iso(moment: datetime) -> str:
@@ -26,10 +26,6 @@ class UserDTO:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
-
-    def public(self) -> dict[str, Any]:
-        """The shape GET /api/me answers with."""
-        return {"id": self.id, "name": self.name, "email": self.email, "role": self.role}
 
 
 @dataclass(frozen=True)
@@ -70,18 +66,6 @@ class PostDTO:
     author: AuthorDTO
     author_avatar_url: str | None = None  # for pages; not part of the API's post
 
-    def public(self) -> dict[str, Any]:
-        """The shape the posts API answers with: the author as {id, name} only."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "body": self.body,
-            "published": self.published,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "author": {"id": self.author.id, "name": self.author.name},
-        }
-
 
 @dataclass(frozen=True)
 class PostPage:
@@ -93,11 +77,3 @@ class PostPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "posts": [p.public() for p in self.posts],
-            "page": self.page,
-            "per_page": self.per_page,
-            "total": self.total,
-        }

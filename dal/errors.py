@@ -1,28 +1,79 @@
-"""The DAL's refusals. They are ApiErrors, so pages and the API map them to statuses in one
-place: NotFound -> 404, Forbidden -> 403, Unauthenticated -> 401 (a page sends it to /login)."""
+"""The refusals of the data layer and the auth flows, as domain errors: what went wrong, not
+which HTTP status says it. app.py maps them to answers in one place (ERROR_ANSWERS).
 
-from core.errors import ApiError
+Invalid input is core.validation.ValidationFailed (Invalid here is the same thing, built from
+one field and its message), so pages show every validation error beside its field.
+"""
 
+from __future__ import annotations
 
-class NotFound(ApiError):
-    def __init__(self, message: str = "Not found") -> None:
-        super().__init__(404, message)
-
-
-class Forbidden(ApiError):
-    def __init__(self, message: str = "Forbidden") -> None:
-        super().__init__(403, message)
+from core.validation import ValidationFailed
 
 
-class Unauthenticated(ApiError):
-    def __init__(self, message: str = "User is not authenticated") -> None:
-        super().__init__(401, message)
+class DomainError(Exception):
+    """A refusal a person may read: its message is shown as it is."""
+
+    default = "Refused"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default
+        super().__init__(self.message)
 
 
-class EmailTaken(ApiError):
+class NotFound(DomainError):
+    default = "Not found"
+
+
+class Forbidden(DomainError):
+    default = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    """No one is signed in, or the credentials did not match."""
+
+    default = "User is not authenticated"
+
+
+class Conflict(DomainError):
+    """The change clashes with what exists (an email already registered)."""
+
+    def __init__(self, message: str, *, field: str | None = None, field_message: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.field_message = field_message or message
+
+
+class EmailTaken(Conflict):
     def __init__(self) -> None:
         super().__init__(
-            409,
-            "Email already registered",
-            issues=[{"path": ["email"], "message": "This email is already registered."}],
+            "Email already registered", field="email", field_message="This email is already registered."
         )
+
+
+class InvalidInput(DomainError):
+    """Input the data layer cannot take, not tied to one form field (an empty upload)."""
+
+    default = "Invalid input"
+
+
+class TooLarge(DomainError):
+    default = "Too large"
+
+
+class UnsupportedType(DomainError):
+    default = "Unsupported type"
+
+
+class TooManyAttempts(DomainError):
+    """A throttle said no; retry_after is in whole seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Invalid(ValidationFailed):
+    """One field breaks a rule only the data layer can check (a wrong current password)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__([{"path": [field], "message": message}])

@@ -12,7 +12,8 @@ from sqlalchemy import Select, func, select
 
 from dal import db
 from dal.dto import AuthorDTO, PostDTO, PostPage, UserDTO, iso
-from dal.errors import Forbidden, NotFound, Unauthenticated
+from dal.errors import Forbidden, NotFound
+from dal.ids import MAX_ID, parse_id
 from dal.users import avatar_url
 from models import Post, User
 
@@ -68,7 +69,6 @@ class PostChanges(BaseModel):
         return None if value is None else _body(value)
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns: anything larger cannot exist
 MAX_PAGE = 1_000_000
 
 
@@ -159,24 +159,21 @@ async def _load(session, viewer: UserDTO | None, post_id: int) -> tuple[Post, Us
     return post, author
 
 
-async def _load_for_change(session, viewer: UserDTO | None, post_id: int) -> tuple[Post, User]:  # noqa: ANN001
-    if viewer is None:
-        raise Unauthenticated()
+async def _load_for_change(session, viewer: UserDTO, post_id: int) -> tuple[Post, User]:  # noqa: ANN001
     post, author = await _load(session, viewer, post_id)
     if not _may_manage(viewer, post):
         raise Forbidden("Only the author or an admin can change this post")
     return post, author
 
 
-async def get_post(viewer: UserDTO | None, post_id: int) -> PostDTO:
+async def get_post(viewer: UserDTO | None, post_id: int | str) -> PostDTO:
+    """One post as the viewer may see it (an id from a URL is checked here: junk is NotFound)."""
     async with db.read() as session:
-        return _to_dto(*await _load(session, viewer, post_id))
+        return _to_dto(*await _load(session, viewer, parse_id(post_id, NOT_FOUND)))
 
 
-async def create_post(viewer: UserDTO | None, data: PostInput) -> PostDTO:
+async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
     """A new post by the viewer, whatever else the request says."""
-    if viewer is None:
-        raise Unauthenticated()
     async with db.session() as session:
         post = Post(author_id=viewer.id, title=data.title, body=data.body, published=data.published)
         session.add(post)
@@ -185,24 +182,17 @@ async def create_post(viewer: UserDTO | None, data: PostInput) -> PostDTO:
         return _to_dto(post, author)
 
 
-async def update_post(viewer: UserDTO | None, post_id: int, changes: PostInput | PostChanges) -> PostDTO:
+async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | PostChanges) -> PostDTO:
     async with db.session() as session:
-        post, author = await _load_for_change(session, viewer, post_id)
+        post, author = await _load_for_change(session, viewer, parse_id(post_id, NOT_FOUND))
         for name, value in changes.model_dump(exclude_none=True).items():
             setattr(post, name, value)
         await session.commit()
         return _to_dto(post, author)
 
 
-async def delete_post(viewer: UserDTO | None, post_id: int) -> None:
+async def delete_post(viewer: UserDTO, post_id: int | str) -> None:
     async with db.session() as session:
-        post, _author = await _load_for_change(session, viewer, post_id)
+        post, _author = await _load_for_change(session, viewer, parse_id(post_id, NOT_FOUND))
         await session.delete(post)
         await session.commit()
-
-
-def parse_id(raw: str, message: str = NOT_FOUND) -> int:
-    """An id from a URL or a form: anything but a positive 32-bit integer is simply not found."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound(message)
-    return int(raw)

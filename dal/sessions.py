@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from dal import db
 from dal.dto import SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
+from dal.ids import parse_id
 from dal.users import avatar_url
 from models import Session, User
 from models.types import utcnow
@@ -203,8 +204,9 @@ async def list_sessions(viewer: UserDTO, current_session_id: int | None) -> list
         ]
 
 
-async def end_session_by_id(viewer: UserDTO, session_id: int) -> None:
-    """Sign out one of the viewer's own sessions; someone else's is NotFound."""
+async def end_session_by_id(viewer: UserDTO, session_id: int | str) -> int:
+    """Sign out one of the viewer's own sessions (returns its id); someone else's is NotFound."""
+    session_id = parse_id(session_id, "Session not found")
     async with db.session() as session:
         result = await session.execute(
             delete(Session).where(Session.id == session_id, Session.user_id == viewer.id)
@@ -212,3 +214,4 @@ async def end_session_by_id(viewer: UserDTO, session_id: int) -> None:
         await session.commit()
     if result.rowcount == 0:
         raise NotFound("Session not found")
+    return session_id

@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from auth.passwords import hash_password, verify_password
-from core.errors import ApiError
 from dal import db
 from dal.access import check_role
 from dal.dto import UserDTO, iso
-from dal.errors import EmailTaken, NotFound
+from dal.errors import EmailTaken, Invalid, NotFound
+from dal.ids import parse_id
+from dal.passwords import hash_password, verify_password
 from models import ROLES, User
 
 
@@ -78,11 +78,7 @@ async def change_password(viewer: UserDTO, current: str, new: str) -> None:
             raise NotFound("User not found")
         stored = user.password_hash
     if not await verify_password(current, stored, db.state.bcrypt_rounds):
-        raise ApiError(
-            400,
-            "Validation error",
-            issues=[{"path": ["current_password"], "message": "The current password is not correct"}],
-        )
+        raise Invalid("current_password", "The current password is not correct")
     new_hash = await hash_password(new, db.state.bcrypt_rounds)
     async with db.session() as session:
         await session.execute(
@@ -100,21 +96,14 @@ async def list_users(viewer: UserDTO) -> list[UserDTO]:
         return [to_dto(u) for u in users]
 
 
-async def set_role(viewer: UserDTO, user_id: int, role: str) -> UserDTO:
+async def set_role(viewer: UserDTO, user_id: int | str, role: str) -> UserDTO:
     """An admin changes someone else's role (not their own: there must always be an admin)."""
     check_role(viewer, "admin")
+    user_id = parse_id(user_id, "User not found")
     if role not in ROLES:
-        raise ApiError(
-            400,
-            "Validation error",
-            issues=[{"path": ["role"], "message": f"Role must be one of {', '.join(ROLES)}"}],
-        )
+        raise Invalid("role", f"Role must be one of {', '.join(ROLES)}")
     if user_id == viewer.id:
-        raise ApiError(
-            400,
-            "Validation error",
-            issues=[{"path": ["role"], "message": "You cannot change your own role; ask another admin"}],
-        )
+        raise Invalid("role", "You cannot change your own role; ask another admin")
     async with db.session() as session:
         user = await session.get(User, user_id)
         if user is None:

@@ -1,5 +1,7 @@
-"""The shapes the API answers with, as pydantic models: the OpenAPI document is built from them
-(core.openapi) and the schemathesis tests check real answers against it."""
+"""The shapes the API answers with, as pydantic models: the one description of each answer.
+Handlers build their answers from them (from the DAL's DTOs: from_attributes), the OpenAPI
+document is generated from them (core.openapi), and the schemathesis tests check real
+answers against it."""
 
 from typing import Literal
 
@@ -7,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
 class Issue(_Out):

@@ -1,36 +1,38 @@
 """What the sign-up and login pages share: the form's props, and running an auth flow from
 the posted form (errors beside the fields, the typed values kept, never the password)."""
 
-from auth.forms import ValidationFailed, kept_values
-from core.errors import ApiError
+from auth import Anyone
+from auth.forms import kept_values
 from core.pages import see_other
 from core.urls import safe_next
+from core.validation import ValidationFailed
+from dal import DomainError, TooManyAttempts
 
 
-def form_props(ctx, fields, values=None, errors=None):
+def form_props(req: Anyone, fields, values=None, errors=None):
     return {
         "values": values or dict.fromkeys(fields, ""),
         "errors": errors or {},
-        "next": safe_next(ctx.query.get("next"), ""),
+        "next": safe_next(req.query.get("next"), ""),
     }
 
 
-async def submit(ctx, fields, flow, refusals):
-    """Run flow(ctx.request); on success set the session cookie and go on to ?next= or
-    /dashboard. refusals maps an ApiError status to (field, message); a None message shows
-    the error's own (a 429's "Try again in N minutes")."""
-    values = kept_values(ctx.request.body, fields)
+async def submit(req: Anyone, fields, flow, refusals):
+    """Run flow(req); on success set the session cookie and go on to ?next= or /dashboard.
+    refusals maps a refusal (a dal.errors class) to (field, message); a None message shows the
+    refusal's own (a 429's "Try again in N minutes"). The page answers with its API status."""
+    values = kept_values(req.body, fields)
     try:
-        _user, cookie = await flow(ctx.request)
+        _user, cookie = await flow(req)
     except ValidationFailed as exc:
-        return {"props": form_props(ctx, fields, values, exc.by_field), "status": 400}
-    except ApiError as exc:
-        if exc.status_code not in refusals:
+        return {"props": form_props(req, fields, values, exc.by_field), "status": 400}
+    except DomainError as exc:
+        if type(exc) not in refusals:
             raise
-        field, message = refusals[exc.status_code]
-        if "Retry-After" in exc.headers:
-            ctx.set_header("Retry-After", exc.headers["Retry-After"])
+        field, message = refusals[type(exc)]
+        if isinstance(exc, TooManyAttempts):
+            req.set_header("Retry-After", str(exc.retry_after))
         errors = {field: message or exc.message}
-        return {"props": form_props(ctx, fields, values, errors), "status": exc.status_code}
-    cookie.apply(ctx)
-    return see_other(safe_next(ctx.query.get("next"), "/dashboard"))
+        return {"props": form_props(req, fields, values, errors), "status": req.status_of(exc)}
+    cookie.apply(req)
+    return see_other(safe_next(req.query.get("next"), req.url_for("dashboard")))

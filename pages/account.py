@@ -1,15 +1,16 @@
-"""/account: change your name or password, see your sessions and end them.
+"""/account: change your name, picture or password, see your sessions and end them.
 
 One action serves the page's forms; each form says which it is in its ``intent`` field.
 """
 
-from auth import flows
-from auth.forms import ValidationFailed, kept_values
-from core.errors import ApiError
+from auth import SignedIn, flows
+from auth.forms import kept_values
 from core.pages import see_other
-from dal import avatars, posts, require_user
+from core.validation import ValidationFailed
+from dal import InvalidInput, TooLarge, UnsupportedType, avatars
 from dal import sessions as dal_sessions
 
+ACCESS = "user"
 BODY_LIMIT = "3mb"  # the avatar form: an image of up to 2 MB (checked exactly in dal.avatars)
 
 DONE = {
@@ -22,55 +23,50 @@ DONE = {
 }
 
 
-async def page(ctx, errors=None, values=None, status=200):
-    user = require_user(ctx)
-    session = ctx.current_session
-    stateless = session is not None and session.id is None
-    sessions = [] if stateless else await dal_sessions.list_sessions(user, session.id if session else None)
+async def page(req: SignedIn, errors=None, values=None, status=200):
+    session = req.session
+    stateless = session.id is None
+    sessions = [] if stateless else await dal_sessions.list_sessions(req.user, session.id)
     props = {
-        "user": user,
+        "user": req.user,
         "sessions": sessions,
         "stateless": stateless,
         "errors": errors or {},
-        "values": values or {"name": user.name},
-        "done": DONE.get(ctx.query.get("done"), ""),
+        "values": values or {"name": req.user.name},
+        "done": DONE.get(req.query.get("done"), ""),
     }
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
 
-async def get_server_side_props(ctx):
-    return await page(ctx)
+async def get_server_side_props(req: SignedIn):
+    return await page(req)
 
 
-async def action(ctx):
-    require_user(ctx)
-    body = ctx.request.body if isinstance(ctx.request.body, dict) else {}
+async def action(req: SignedIn):
+    body = req.body if isinstance(req.body, dict) else {}
     intent = body.get("intent")
     try:
         if intent == "name":
-            await flows.rename(ctx.request)
+            await flows.rename(req)
         elif intent == "password":
-            (await flows.change_password(ctx.request)).apply(ctx)
+            (await flows.change_password(req)).apply(req)
         elif intent == "session":
             session_id = str(body.get("session_id", ""))
             if not session_id.isdigit():
-                raise ApiError(400, "Choose a session to sign out")
-            await flows.revoke_session(ctx.request, posts.parse_id(session_id, "Session not found"))
+                raise InvalidInput("Choose a session to sign out")
+            await flows.revoke_session(req, session_id)
         elif intent == "everywhere":
-            (await flows.sign_out_everywhere_else(ctx.request)).apply(ctx)
+            (await flows.sign_out_everywhere_else(req)).apply(req)
         elif intent == "avatar":
-            uploaded = ctx.request.files.get("avatar") or []
-            await avatars.set_avatar(require_user(ctx), uploaded[0].body if uploaded else b"")
+            uploaded = req.files.get("avatar") or []
+            await avatars.set_avatar(req.user, uploaded[0].body if uploaded else b"")
         elif intent == "avatar_delete":
-            await avatars.delete_avatar(require_user(ctx))
+            await avatars.delete_avatar(req.user)
         else:
-            raise ApiError(400, "Unknown form")
+            raise InvalidInput("Unknown form")
     except ValidationFailed as exc:
         values = kept_values(body, ("name",)) if intent == "name" else None
-        return await page(ctx, {intent: exc.by_field}, values, status=400)
-    except ApiError as exc:
-        if exc.status_code not in (400, 413, 415):
-            raise
-        fields = {str(i["path"][0]): i["message"] for i in exc.extra.get("issues", []) if i["path"]}
-        return await page(ctx, {intent: fields or {"form": exc.message}}, status=exc.status_code)
-    return see_other(f"/account?done={intent}")
+        return await page(req, {intent: exc.by_field}, values, status=400)
+    except (InvalidInput, TooLarge, UnsupportedType) as exc:
+        return await page(req, {intent: {"form": exc.message}}, status=req.status_of(exc))
+    return see_other(req.url_for("account", done=intent))

@@ -1,41 +1,40 @@
-"""/admin: every user and their role; an admin changes others' roles here.
-Signed out: sent to /login; signed in without the admin role: the 403 page."""
+"""/admin: every user and their role, and the latest audit events; an admin changes others'
+roles here. Signed out: sent to /login; signed in without the admin role: the 403 page."""
 
-from auth import flows
-from core.errors import ApiError
+from auth import SignedIn, flows
 from core.pages import see_other
-from dal import audit, posts, require_role
+from core.validation import ValidationFailed
+from dal import Invalid, NotFound, audit
 from dal import users as dal_users
 
+ACCESS = "admin"
 
-async def page(ctx, error="", status=200):
-    viewer = require_role(ctx, "admin")
+
+async def page(req: SignedIn, error="", status=200):
     props = {
-        "viewer": viewer,
-        "users": await dal_users.list_users(viewer),
-        "events": await audit.latest(viewer),
+        "viewer": req.user,
+        "users": await dal_users.list_users(req.user),
+        "events": await audit.latest(req.user),
         "roles": ["user", "admin"],
         "error": error,
-        "done": "The role was changed." if ctx.query.get("done") == "role" else "",
+        "done": "The role was changed." if req.query.get("done") == "role" else "",
     }
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
 
-async def get_server_side_props(ctx):
-    return await page(ctx)
+async def get_server_side_props(req: SignedIn):
+    return await page(req)
 
 
-async def action(ctx):
-    require_role(ctx, "admin")
-    body = ctx.request.body if isinstance(ctx.request.body, dict) else {}
-    user_id, role = str(body.get("user_id", "")), str(body.get("role", ""))
+async def action(req: SignedIn):
+    body = req.body if isinstance(req.body, dict) else {}
+    user_id = str(body.get("user_id", ""))
     try:
         if not user_id.isdigit():
-            raise ApiError(400, "Choose a user")
-        await flows.change_role(ctx.request, posts.parse_id(user_id, "User not found"), role)
-    except ApiError as exc:
-        if exc.status_code not in (400, 404):
-            raise
-        issues = exc.extra.get("issues") or [{"message": exc.message}]
-        return await page(ctx, issues[0]["message"], status=exc.status_code)
-    return see_other("/admin?done=role")
+            raise Invalid("user_id", "Choose a user")
+        await flows.change_role(req, user_id, str(body.get("role", "")))
+    except ValidationFailed as exc:
+        return await page(req, exc.issues[0]["message"], status=400)
+    except NotFound as exc:
+        return await page(req, exc.message, status=404)
+    return see_other(req.url_for("admin", done="role"))

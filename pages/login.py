@@ -1,15 +1,18 @@
-"""/login: the login form. Its action logs the user in and goes on to ?next= or /dashboard."""
+"""/login: the login form (signed-out visitors only). Its action logs the user in and goes on
+to ?next= or /dashboard."""
 
-from auth import flows
+from auth import Anyone, flows
+from dal import TooManyAttempts, Unauthenticated
 from pages._auth_form import form_props, submit
 
+ACCESS = "guest"
 FIELDS = ("email",)
-REFUSALS = {401: ("form", "Invalid email or password."), 429: ("form", None)}
+REFUSALS = {Unauthenticated: ("form", "Invalid email or password."), TooManyAttempts: ("form", None)}
 
 
-async def get_server_side_props(ctx):
-    return {"props": form_props(ctx, FIELDS)}
+async def get_server_side_props(req: Anyone):
+    return {"props": form_props(req, FIELDS)}
 
 
-async def action(ctx):
-    return await submit(ctx, FIELDS, flows.login, REFUSALS)
+async def action(req: Anyone):
+    return await submit(req, FIELDS, flows.login, REFUSALS)

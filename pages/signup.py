@@ -1,15 +1,21 @@
-"""/signup: the sign-up form. Its action signs the user up and goes on to ?next= or /dashboard."""
+"""/signup: the sign-up form (signed-out visitors only). Its action signs the user up and goes
+on to ?next= or /dashboard."""
 
-from auth import flows
+from auth import Anyone, flows
+from dal import EmailTaken, TooManyAttempts
 from pages._auth_form import form_props, submit
 
+ACCESS = "guest"
 FIELDS = ("name", "email")
-REFUSALS = {409: ("email", "This email is already registered. Log in instead?"), 429: ("form", None)}
+REFUSALS = {
+    EmailTaken: ("email", "This email is already registered. Log in instead?"),
+    TooManyAttempts: ("form", None),
+}
 
 
-async def get_server_side_props(ctx):
-    return {"props": form_props(ctx, FIELDS)}
+async def get_server_side_props(req: Anyone):
+    return {"props": form_props(req, FIELDS)}
 
 
-async def action(ctx):
-    return await submit(ctx, FIELDS, flows.signup, REFUSALS)
+async def action(req: Anyone):
+    return await submit(req, FIELDS, flows.signup, REFUSALS)

@@ -14,7 +14,7 @@ import pytest
 import tornado.httpclient
 
 from app import make_app
-from core.settings import Settings
+from config import Settings
 from tests.dbutil import BACKENDS, TemplateDatabases
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -130,7 +130,7 @@ async def test_returning_nothing_is_a_500_that_says_why_in_the_log(client, caplo
     with caplog.at_level(logging.ERROR):
         response = await client.get("/api/responses?kind=none")
     assert response.status == 500
-    assert "returned NoneType; return a dict, a list or a Response" in caplog.text
+    assert "returned NoneType; return a dict, a list, a pydantic model or a Response" in caplog.text
 
 
 async def test_json_body_is_parsed(client):
@@ -168,6 +168,18 @@ async def test_multipart_form_fields_are_parsed(client):
         "/api/echo", body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )
     assert response.json()["body"] == {"title": "Hello"}
+
+
+async def test_files_can_be_read_before_the_body(client):
+    boundary = "XyZ"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nfile text\r\n--{boundary}--\r\n"
+    )
+    response = await client.post(
+        "/api/upload", body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    assert response.json() == {"f": ["a.txt"]}
 
 
 async def test_other_bodies_are_text(client):
@@ -255,9 +267,9 @@ async def test_a_query_that_is_not_utf8_is_400(client):
     assert (response.status, response.json()) == (400, {"error": "Query string is not valid UTF-8"})
 
 
-async def test_with_auth_answers_401_before_the_handler_runs(client):
+async def test_access_user_answers_401_before_the_handler_runs(client):
     # the fixture site has no sessions: nobody is signed in, whatever the body
     response = await client.post("/api/wrapped", json_body={})
     assert (response.status, response.json()) == (401, {"error": "User is not authenticated"})
     response = await client.post("/api/wrapped", body="x", headers={"Content-Type": "text/plain"})
-    assert response.status == 401  # with_auth is outside with_json_body: it answers first
+    assert response.status == 401  # ACCESS is checked before with_json_body: it answers first

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from config import SettingsError, load_settings
 from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database, run_async
 
 SECRET = "cli-test-secret-key-0123456789-abcdefghij"

@@ -150,7 +150,7 @@ def test_database_down_gives_503_fast_and_the_app_recovers(tmp_path, backend):
             "DATABASE_URL": proxied,
             "APP_ENV": "production",
             "SECRET_KEY": SECRET,
-            "BCRYPT_ROUNDS": "4",
+            "BCRYPT_ROUNDS": "10",
         }
         base = f"http://127.0.0.1:{port}"
         try:

@@ -50,7 +50,7 @@ def start_app(folder, mode: str) -> tuple[subprocess.Popen, Running]:
         "SESSION_MODE": mode,
         "APP_ENV": "production",
         "SECRET_KEY": "fuzz-secret-key-0123456789-abcdefghijklmn",
-        "BCRYPT_ROUNDS": "4",
+        "BCRYPT_ROUNDS": "10",  # the least production accepts
         "UPLOAD_DIR": str(folder / "uploads"),
         "API_RATE_LIMIT": "0",
         "LOGIN_MAX_FAILURES": "0",

@@ -16,8 +16,8 @@ import tornado.web
 from sqlalchemy import func, select, update
 
 from app import make_app
-from auth import passwords
 from core.application import key_versions
+from dal import passwords
 from models import Session, User
 from models.types import utcnow
 from tests.auth_helpers import PASSWORD, login_api, me, signed_up

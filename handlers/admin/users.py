@@ -1,12 +1,13 @@
 """GET /api/admin/users: every user, for admins (401 signed out, 403 without the role)."""
 
-import dal
+from auth import SignedIn
 from core.openapi import describe
-from dal import users as dal_users
+from dal import users
 from handlers._schemas import Error, UserList
+
+ACCESS = "admin"
 
 
 @describe("Every user (admins only)", responses={200: UserList, 401: Error, 403: Error})
-async def get(req):
-    viewer = dal.require_role(req, "admin")
-    return {"users": [{**u.public(), "created_at": u.created_at} for u in await dal_users.list_users(viewer)]}
+async def get(req: SignedIn):
+    return UserList(users=await users.list_users(req.user))

@@ -1,7 +1,7 @@
 """POST /api/auth/login {email, password}: 200 {"success": true} and the session cookie;
 401 {"error": "Invalid credentials."} for a wrong password and an unknown email alike."""
 
-from auth import flows
+from auth import Anyone, flows
 from auth.forms import LoginInput
 from core.openapi import describe
 from core.responses import json_response
@@ -15,7 +15,7 @@ from handlers._schemas import Error, Success, ValidationErrorBody
     responses={200: Success, 400: ValidationErrorBody, 401: Error, 415: Error, 429: Error},
 )
 @with_json_body
-async def post(req):
+async def post(req: Anyone):
     _user, cookie = await flows.login(req)
     response = json_response({"success": True})
     cookie.apply(response)

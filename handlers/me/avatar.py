@@ -1,12 +1,13 @@
 """PUT /api/me/avatar (the image as the body, or a multipart form with an "avatar" file) and
 DELETE /api/me/avatar. PNG, JPEG or WebP up to 2 MB, the type read from the file itself."""
 
-import dal
+from auth import SignedIn
 from core.openapi import describe
 from core.responses import empty
 from dal import avatars
 from handlers._schemas import AvatarBody, Error
 
+ACCESS = "user"
 BODY_LIMIT = "3mb"  # the image (2 MB at most) plus multipart framing; the exact cap is in dal
 
 
@@ -14,18 +15,16 @@ BODY_LIMIT = "3mb"  # the image (2 MB at most) plus multipart framing; the exact
     "Upload your picture: PNG, JPEG or WebP, at most 2 MB, as the body or a multipart avatar field",
     responses={200: AvatarBody, 400: Error, 401: Error, 413: Error, 415: Error},
 )
-async def put(req):
-    viewer = dal.require_user(req)
+async def put(req: SignedIn):
     if req.headers.get("Content-Type", "").startswith("multipart/form-data"):
-        req.body  # noqa: B018  (parsing the form fills req.files)
         uploaded = req.files.get("avatar") or []
         data = uploaded[0].body if uploaded else b""
     else:
         data = req.raw_body
-    return {"avatar_url": await avatars.set_avatar(viewer, data)}
+    return AvatarBody(avatar_url=await avatars.set_avatar(req.user, data))
 
 
 @describe("Remove your picture", responses={204: None, 401: Error})
-async def delete(req):
-    await avatars.delete_avatar(dal.require_user(req))
+async def delete(req: SignedIn):
+    await avatars.delete_avatar(req.user)
     return empty()

@@ -1,16 +1,18 @@
 """GET, PUT, PATCH, DELETE /api/posts/{id}: one post, under the rules in dal/posts.py."""
 
-import dal
+from auth import Anyone, SignedIn
 from core.openapi import describe
 from core.responses import empty
 from core.validation import parse
 from dal import posts
 from handlers._schemas import Error, PostBody, ValidationErrorBody
 
+ACCESS = {"GET": "public", "PUT": "user", "PATCH": "user", "DELETE": "user"}
+
 
 @describe("One post (a draft only for its author and admins)", responses={200: PostBody, 404: Error})
-async def get(req):
-    return (await posts.get_post(dal.current_user(req), posts.parse_id(req.params["id"]))).public()
+async def get(req: Anyone):
+    return PostBody.model_validate(await posts.get_post(req.user, req.params["id"]))
 
 
 @describe(
@@ -18,10 +20,9 @@ async def get(req):
     body=posts.PostInput,
     responses={200: PostBody, 400: ValidationErrorBody, 401: Error, 403: Error, 404: Error},
 )
-async def put(req):
-    post_id = posts.parse_id(req.params["id"])
-    viewer = dal.require_user(req)
-    return (await posts.update_post(viewer, post_id, parse(posts.PostInput, req.body))).public()
+async def put(req: SignedIn):
+    changes = parse(posts.PostInput, req.body)
+    return PostBody.model_validate(await posts.update_post(req.user, req.params["id"], changes))
 
 
 @describe(
@@ -29,14 +30,12 @@ async def put(req):
     body=posts.PostChanges,
     responses={200: PostBody, 400: ValidationErrorBody, 401: Error, 403: Error, 404: Error},
 )
-async def patch(req):
-    post_id = posts.parse_id(req.params["id"])
-    viewer = dal.require_user(req)
-    return (await posts.update_post(viewer, post_id, parse(posts.PostChanges, req.body))).public()
+async def patch(req: SignedIn):
+    changes = parse(posts.PostChanges, req.body)
+    return PostBody.model_validate(await posts.update_post(req.user, req.params["id"], changes))
 
 
 @describe("Delete a post (author or admin)", responses={204: None, 401: Error, 403: Error, 404: Error})
-async def delete(req):
-    post_id = posts.parse_id(req.params["id"])
-    await posts.delete_post(dal.require_user(req), post_id)
+async def delete(req: SignedIn):
+    await posts.delete_post(req.user, req.params["id"])
     return empty()

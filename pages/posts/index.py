@@ -1,18 +1,21 @@
 """/posts: published posts, newest first, a page at a time."""
 
-import dal
+from auth import Anyone
 from dal import posts
 
 PER_PAGE = 10
 
 
 def page_number(raw) -> int:
-    """?page= as a page number; anything odd (0, -3, "x") is the first page."""
+    """?page= as a page number: anything odd (0, -3, "x") is the first page, anything past the
+    last possible page is that page (which shows "there is no such page")."""
     text = raw[-1] if isinstance(raw, list) else raw
-    return int(text) if isinstance(text, str) and text.isdigit() and 0 < int(text) < 10**9 else 1
+    if not (isinstance(text, str) and text.isascii() and text.isdigit()):
+        return 1
+    return max(1, min(int(text) if len(text) <= 12 else posts.MAX_PAGE, posts.MAX_PAGE))
 
 
-async def get_server_side_props(ctx):
-    query = posts.ListQuery(page=page_number(ctx.query.get("page", "1")), per_page=PER_PAGE)
-    result = await posts.list_posts(dal.current_user(ctx), query)
+async def get_server_side_props(req: Anyone):
+    query = posts.ListQuery(page=page_number(req.query.get("page", "1")), per_page=PER_PAGE)
+    result = await posts.list_posts(req.user, query)
     return {"props": {"result": result, "pages": result.pages}}
