@@ -8,7 +8,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from core.validation import text_problem
+from core.validation import has_control_characters, text_problem
 
 MIN_PASSWORD = 8
 MAX_PASSWORD_BYTES = 72
@@ -28,12 +28,19 @@ def check_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
         raise ValueError("Enter your name")
+    if has_control_characters(name):
+        raise ValueError("Name must not contain control characters")
     if len(name) > MAX_NAME:
         raise ValueError(f"Name must be at most {MAX_NAME} characters")
     return name
 
 
 def check_new_password(value: str) -> str:
+    """The one rule for a new password, wherever it is chosen (sign-up, change, reset): a
+    password it accepts always logs in; one it refuses is refused everywhere with the same
+    message. (NUL and lone surrogates are refused before it, by core.validation.parse.)"""
+    if has_control_characters(value):
+        raise ValueError("Password must not contain control characters (tabs, line breaks and the like)")
     if len(value) < MIN_PASSWORD:
         raise ValueError(f"Password must be at least {MIN_PASSWORD} characters")
     if len(value.encode()) > MAX_PASSWORD_BYTES:

@@ -20,7 +20,7 @@ from core.http import BaseHandler, RateLimit
 from core.openapi import OpenApiHandler
 from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler
 from core.routing import NeedsNormalizing, RouteConflict, TreeMatcher, normalized
-from core.security import ClientAddress, SecurityHeaders
+from core.security import ClientAddress, SafeStaticFiles, SecurityHeaders
 from core.settings import FrameworkSettings
 from core.urls import RouteTable, check_calls
 
@@ -39,7 +39,7 @@ class NormalizeHandler(BaseHandler):
         self.redirect(target, status=308)
 
 
-class StaticHandler(SecurityHeaders, tornado.web.StaticFileHandler):
+class StaticHandler(SecurityHeaders, SafeStaticFiles):
     """Tornado's static files, with the security headers every answer carries."""
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import mimetypes
 
-import tornado.web
-
-from core.security import SecurityHeaders
+from core.security import SafeStaticFiles, SecurityHeaders
 
 mimetypes.add_type("image/webp", ".webp")
 
 
-class MediaHandler(SecurityHeaders, tornado.web.StaticFileHandler):
+class MediaHandler(SecurityHeaders, SafeStaticFiles):
     def set_extra_headers(self, path: str) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "public, max-age=31536000, immutable")

@@ -32,6 +32,16 @@ class SecurityHeaders(tornado.web.RequestHandler):
             self.set_header("Strict-Transport-Security", HSTS)
 
 
+class SafeStaticFiles(tornado.web.StaticFileHandler):
+    """Tornado's static files, refusing paths the file system cannot even look up (a NUL byte
+    makes os.path.realpath raise): such a path names no file, so it is a 404, not a 500."""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\x00" in absolute_path:
+            raise tornado.web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)
+
+
 def cross_origin_problem(request: tornado.httputil.HTTPServerRequest, trusted: Iterable[str]) -> str | None:
     """Why an unsafe request looks cross-origin, or None when it may go on.
 

@@ -13,6 +13,7 @@ value of a repeated field win.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -63,6 +64,12 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError:
         return "Must be valid text (it holds a lone surrogate)"
     return None
+
+
+def has_control_characters(value: str, allowed: str = "") -> bool:
+    """True when value holds a control character (Unicode category Cc: C0, DEL, C1) other than
+    those in allowed (a post body allows "\t\n\r")."""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in value)
 
 
 def _first_problem(value: Any) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
 from sqlalchemy import Select, func, select
 
+from core.validation import has_control_characters
 from dal import db
 from dal.dto import AuthorDTO, PostDTO, PostPage, UserDTO, iso
 from dal.errors import Forbidden, NotFound
@@ -27,12 +28,16 @@ def _title(value: str) -> str:
     title = " ".join(value.split())
     if not title:
         raise ValueError("Enter a title")
+    if has_control_characters(title):
+        raise ValueError("The title must not contain control characters")
     if len(title) > MAX_TITLE:
         raise ValueError(f"The title must be at most {MAX_TITLE} characters")
     return title
 
 
 def _body(value: str) -> str:
+    if has_control_characters(value, allowed="\t\n\r"):
+        raise ValueError("The body must not contain control characters other than tabs and line breaks")
     if len(value) > MAX_BODY:
         raise ValueError(f"The body must be at most {MAX_BODY:,} characters")
     return value

@@ -53,3 +53,12 @@ async def test_the_api_example_works_as_the_readme_says(client):
     assert (missing.status, missing.json()) == (400, {"error": "message is required"})
     wrong = await client.request("DELETE", "/api/greetings/Ada")
     assert (wrong.status, wrong.headers["Allow"]) == (405, "GET, HEAD, POST")
+
+
+def test_the_builder_examples_in_the_readme_are_the_tested_fixture_files():
+    """The README's notes page and route are, character for character, the files that
+    tests/test_access.py runs."""
+    text = (ROOT / "README.md").read_text()
+    for name in ("pages/notes.py", "handlers/notes.py"):
+        source = (ROOT / "tests" / "fixtures" / "builder" / name).read_text()
+        assert f"```python\n{source}```" in text, name

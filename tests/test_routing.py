@@ -156,3 +156,9 @@ async def test_static_files_are_served_with_a_cache_busting_url(client):
     css = await client.get("/static/app.css")
     assert css.status == 200
     assert css.headers["Content-Type"].startswith("text/css")
+
+
+@pytest.mark.parametrize("path", ["/static/app.css/%00", "/static/%00", "/media/%00", "/media/avatars/a%00.png"])
+async def test_a_nul_in_a_file_path_is_404_not_500(client, path):
+    assert (await client.get(path)).status == 404
+    assert (await client.get("/static/app.css")).status == 200

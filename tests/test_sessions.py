@@ -334,3 +334,29 @@ async def test_the_session_cookie_is_secure_in_production(client, auth_settings,
         server.stop()
         await server.close_all_connections()
         await application.db.dispose()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"uid":' + "[" * 5000 + "]" * 5000 + ',"exp":4102444800,"ver":1}',
+        '{"uid":1,"exp":' + "9" * 5000 + ',"ver":1}',
+        '{"uid":"\\ud800","exp":4102444800,"ver":1}',
+        '{"uid":1e999,"exp":1e999,"ver":1}',
+        "[" * 300 + "]" * 300,
+        '"just a string"',
+    ],
+)
+async def test_a_validly_signed_cookie_with_a_hostile_payload_means_signed_out(
+    client, auth_settings, payload
+):
+    """Deep nesting, huge numbers, surrogates, wrong types: in a cookie that passed its
+    signature check, each is simply no session (and the cookie is cleared), never a 500."""
+    client.cookies["session"] = sign(auth_settings, payload)
+    response = await me(client)
+    assert (response.status, response.json()) == (401, {"error": "User is not authenticated"})
+    client.cookies["session"] = sign(auth_settings, payload)
+    assert (await client.get("/dashboard")).status == 307
+    client.cookies["session"] = sign(auth_settings, payload)
+    assert (await client.get("/")).status == 200
+    assert "session" not in client.cookies
