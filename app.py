@@ -113,6 +113,7 @@ def make_app(
         unavailable_errors=UNAVAILABLE_ERRORS,
         openapi_title="Tornado Pages API",
         rate_limit=RateLimit(settings.api_rate_limit, 60, dal_ratelimit.hit),
+        request_scope=dal_db.request_scope,
     )
     app.settings["app_settings"] = settings
     app.db = db

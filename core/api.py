@@ -107,9 +107,6 @@ class ApiHandler(BaseHandler):
         self.set_status(204)
         self.finish()
 
-    def send_home(self) -> bool:
-        raise ApiError(403, "This is for signed-out visitors: log out first.")
-
     def too_large(self) -> ApiError:
         return ApiError(413, f"Body exceeded {self.limit_text} limit")
 

@@ -7,6 +7,8 @@ Order: slash normalisation (before everything, static files included), extra rul
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,7 @@ def build_application(
     auth: Authenticator | None = None,
     error_answers: ErrorAnswers | None = None,
     rate_limit: RateLimit | None = None,
+    request_scope: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
     unavailable_errors: tuple[type[BaseException], ...] = (),
     api_wrappers: list[Any] | None = None,
     openapi_title: str = "API",
@@ -130,6 +133,7 @@ def build_application(
         auth=auth,
         error_answers=error_answers,
         rate_limit=rate_limit,
+        request_scope=request_scope,
         unavailable_errors=unavailable_errors,
         cors_origins=settings.cors_origins,
         client_address=ClientAddress(settings.trusted_proxies),

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,16 @@ class RateLimit:
     window: int
     counter: Counter
     scope: str = "api"
+
+
+class Redirect(Exception):
+    """A redirect decided inside the request's data scope, sent once the scope is closed (a
+    connection is never held while an answer is written)."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(url)
+        self.url = url
+        self.status = status
 
 
 class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
@@ -123,32 +134,37 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
     def authenticator(self) -> Authenticator | None:
         return self.settings.get("auth")
 
-    async def admit(self, level: str) -> bool:
+    async def admit(self, level: str) -> None:
         """The framework's stages before route code runs, in order: ACCESS from the cookie alone
         (optimistic: no database work at all, so refusing a signed-out visitor costs nothing),
         the rate limit (it counts every request that gets this far), then ACCESS once the
-        session is verified (secure). Sets current_user; returns False when it has answered (a
-        redirect), raises ApiError for 401, 403 and 429."""
+        session is verified (secure). Sets current_user. A refusal is raised: ApiError (401,
+        403, 429) or, on pages, Redirect (answered once the request's data scope is closed)."""
         auth = self.authenticator
         credential = auth.credential(self) if auth is not None else None
         if credential is None and level in NEEDS_USER:
-            return self.refuse_signed_out()
+            raise self.signed_out_refusal()
         if credential is not None and level == GUEST:
-            return self.send_home()
+            raise self.signed_in_refusal()
         await self.check_rate_limit()
         if auth is None:
-            return True
+            return
         if credential is not None:
             verified = await auth.verify(self, credential)
             if verified is not None:
                 self.current_user, self.current_session = verified
         if self.current_user is None and level in NEEDS_USER:
-            return self.refuse_signed_out()
+            raise self.signed_out_refusal()
         if level == ADMIN and not auth.is_admin(self.current_user):
             raise ApiError(403, "This needs the admin role.")
         if level == GUEST and self.current_user is not None:
-            return self.send_home()
-        return True
+            raise self.signed_in_refusal()
+
+    def data_scope(self) -> AbstractAsyncContextManager[Any]:
+        """The app's per-request scope around ACCESS and the route code (its database
+        connection, given back when the scope ends), or nothing when the app has none."""
+        factory = self.settings.get("request_scope")
+        return factory() if factory is not None else nullcontext()
 
     def counts_toward_rate_limit(self) -> bool:
         """Unsafe requests count toward the per-address rate limit (API requests all do)."""
@@ -166,18 +182,13 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
                 headers={"Retry-After": str(retry_after)},
             )
 
-    def refuse_signed_out(self) -> bool:
-        """A route that needs a user, asked by nobody: 401 here; pages redirect to log in."""
-        raise ApiError(401, "User is not authenticated")
+    def signed_out_refusal(self) -> Exception:
+        """What a route that needs a user answers nobody: 401 here; pages redirect to log in."""
+        return ApiError(401, "User is not authenticated")
 
-    def send_home(self) -> bool:
-        """A guest-only route asked by someone signed in: to the app's home (pages only)."""
-        auth = self.authenticator
-        self.redirect(auth.home_url if auth else "/", status=self.redirect_status())
-        return False
-
-    def redirect_status(self) -> int:
-        return 307 if self.request.method in ("GET", "HEAD") else 303
+    def signed_in_refusal(self) -> Exception:
+        """What a guest-only route answers someone signed in: 403 here; pages send them home."""
+        return ApiError(403, "This is for signed-out visitors: log out first.")
 
     # --- calling route code ---
 

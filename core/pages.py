@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from core.access import PUBLIC, declared_access
 from core.errors import ApiError, default_message
-from core.http import BaseHandler
+from core.http import BaseHandler, Redirect
 from core.requests import DEFAULT_BODY_LIMIT, Request, parse_limit
 from core.responses import Response
 from core.routing import Route, load_module, scan
@@ -242,30 +242,30 @@ class PageHandler(BaseHandler):
                 return
         if self.route is not None and self.request.method not in (*self.allowed_methods, "OPTIONS"):
             raise self.method_not_allowed()
-        await self.admit(self.access.get(self.request.method, PUBLIC))
 
-    def refuse_signed_out(self) -> bool:
+    def signed_out_refusal(self) -> Exception:
         """A signed-out visitor on a page that needs a user: to the login page and back."""
         auth = self.authenticator
         back = self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
-        self.set_header("Cache-Control", NO_STORE)
-        self.redirect(
-            (auth.login_url if auth else "/login") + "?" + urlencode({"next": back}),
-            status=self.redirect_status(),
-        )
-        return False
+        login = (auth.login_url if auth else "/login") + "?" + urlencode({"next": back})
+        return Redirect(login, self.redirect_status())
+
+    def signed_in_refusal(self) -> Exception:
+        """A signed-in visitor on a page for signed-out visitors (/login): to the app's home."""
+        auth = self.authenticator
+        return Redirect(auth.home_url if auth else "/", self.redirect_status())
+
+    def redirect_status(self) -> int:
+        return 307 if self.request.method in ("GET", "HEAD") else 303
 
     async def get(self) -> None:
         if self.route is None:
+            async with self.data_scope():  # the 404 page's nav still shows who is signed in
+                await self.admit(PUBLIC)
             raise ApiError(404)
         if "GET" not in self.allowed_methods:  # a page that is only an action, like POST /logout
             raise self.method_not_allowed()
-        loader = self._function("get_server_side_props")
-        if loader is None:  # a template alone (allowed_methods guarantees there is one)
-            self.set_header("Cache-Control", NO_STORE)  # the layout shows who is signed in
-            self.render_page(self.route.template, {}, 200)
-            return
-        await self._run(loader, is_action=False)
+        await self._run(self._function("get_server_side_props"), is_action=False)
 
     head = get
 
@@ -289,19 +289,24 @@ class PageHandler(BaseHandler):
         self.set_status(204)
         self.finish()
 
-    async def _run(self, function: Callable[..., Awaitable[Any]], *, is_action: bool) -> None:
+    async def _run(self, function: Callable[..., Awaitable[Any]] | None, *, is_action: bool) -> None:
+        """ACCESS, then the loader or action, inside the request's data scope (its database
+        connection is given back before the page is rendered); then the answer. No function:
+        a template alone."""
         assert self.route is not None
         req = self._request()
         try:
-            result = await function(req)
-        except Exception as exc:
-            answer = self.answer_for(exc)
-            if answer is None:
-                raise
-            if answer.status_code == 401:
-                self.refuse_signed_out()
-                return
-            raise answer from exc
+            async with self.data_scope():
+                await self.admit(self.access.get(self.request.method, PUBLIC))
+                result = await self._call(function, req) if function is not None else None
+        except Redirect as refusal:
+            self.set_header("Cache-Control", NO_STORE)
+            self.redirect(refusal.url, status=refusal.status)
+            return
+        if function is None:  # a template alone (allowed_methods guarantees there is one)
+            self.set_header("Cache-Control", NO_STORE)  # the layout shows who is signed in
+            self.render_page(self.route.template, {}, 200)
+            return
         try:
             kind, value, status = interpret(result, is_action=is_action)
         except LoaderResultError as exc:
@@ -323,6 +328,18 @@ class PageHandler(BaseHandler):
             raise tornado.web.HTTPError(500)
         else:
             self.render_page(self.route.template, value, status)
+
+    async def _call(self, function: Callable[..., Awaitable[Any]], req: Request) -> Any:
+        """Route code, with what it raises turned into its answer (a 401: to log in)."""
+        try:
+            return await function(req)
+        except Exception as exc:
+            answer = self.answer_for(exc)
+            if answer is None:
+                raise
+            if answer.status_code == 401:
+                raise self.signed_out_refusal() from exc
+            raise answer from exc
 
     # --- rendering ---
 

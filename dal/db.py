@@ -1,13 +1,28 @@
-"""What the DAL works on: the database and the settings it needs, set once by make_app()."""
+"""What the DAL works on: the database and the settings it needs (set once by make_app()), and
+the request's one connection.
+
+A request scope (request_scope(), opened by core around the ACCESS check and the route code)
+lends every read of the request the same autocommit connection: checked out lazily at the first
+read, used by one DAL call at a time from the request's own task (a call from another task, or
+while it is busy, gets a connection of its own), and given back, awaited, when the scope ends.
+A write gives the read connection back first and uses a transaction of its own, so a request
+never holds two connections (no pool deadlock under load).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Executable
 
 from models.db import Database
 
@@ -30,18 +45,114 @@ def configure(database: Database, *, bcrypt_rounds: int, session_mode: str, uplo
     state.upload_dir = upload_dir
 
 
-@asynccontextmanager
-async def session() -> AsyncIterator[AsyncSession]:
+def _database() -> Database:
     if state.database is None:
         raise RuntimeError("dal.db.configure(...) was not called (make_app does it)")
-    async with state.database.session() as db:
-        yield db
+    return state.database
+
+
+# --- the request's connection --------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    task: asyncio.Task | None = field(default_factory=asyncio.current_task)
+    connection: AsyncConnection | None = None
+    busy: bool = False
+
+    async def release(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await connection.close()
+
+
+_scope: ContextVar[Scope | None] = ContextVar("dal_request_scope", default=None)
+
+
+@asynccontextmanager
+async def request_scope() -> AsyncIterator[Scope]:
+    """One request's use of the database: at most one connection, returned at the end."""
+    scope = Scope()
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+        await scope.release()
+
+
+def _lendable(scope: Scope | None) -> bool:
+    return scope is not None and not scope.busy and scope.task is asyncio.current_task()
+
+
+@asynccontextmanager
+async def read_connection() -> AsyncIterator[AsyncConnection]:
+    """An autocommit connection for reads: the request's own when it can be lent, else a new one."""
+    scope = _scope.get()
+    if not _lendable(scope):
+        async with _database().connect_for_reads() as connection:
+            yield connection
+        return
+    assert scope is not None
+    if scope.connection is None:
+        scope.connection = await _database().connect_for_reads()
+    scope.busy = True
+    try:
+        yield scope.connection
+    except BaseException:
+        if scope.connection is not None and scope.connection.invalidated:
+            await scope.release()  # dead: the next read checks out a fresh one
+        raise
+    finally:
+        scope.busy = False
+
+
+async def give_back_reads() -> None:
+    """Before a write: the request's read connection goes back to the pool."""
+    scope = _scope.get()
+    if _lendable(scope):
+        assert scope is not None
+        await scope.release()
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+async def fetch(statement: Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
+    """Run a read statement (prebuilt, with bindparams) and return its rows. A read that fails
+    because its connection died (the server restarted, the backend was terminated) is retried
+    once on a fresh connection; nothing else is retried."""
+    for attempt in (1, 2):
+        try:
+            async with read_connection() as connection:
+                return list((await connection.execute(statement, params or {})).all())
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def fetch_one(statement: Executable, params: Mapping[str, Any] | None = None) -> Row | None:
+    rows = await fetch(statement, params)
+    return rows[0] if rows else None
 
 
 @asynccontextmanager
 async def read() -> AsyncIterator[AsyncSession]:
-    """For queries that only read: no transaction round trips."""
-    if state.database is None:
-        raise RuntimeError("dal.db.configure(...) was not called (make_app does it)")
-    async with state.database.read() as db:
+    """An ORM session for reading only (autocommit, on the request's connection): never write
+    through it."""
+    async with read_connection() as connection:
+        async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+            yield session
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def session() -> AsyncIterator[AsyncSession]:
+    """An ORM session in a transaction of its own, for writes (commit it yourself). Never
+    retried: a write that fails is reported, not repeated."""
+    await give_back_reads()
+    async with _database().session() as db:
         yield db

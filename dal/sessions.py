@@ -14,7 +14,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from dal import db
 from dal.dto import SessionDTO, UserDTO, Verified, iso
@@ -70,6 +70,21 @@ async def create_session(user_id: int, *, user_agent: str | None, ip: str | None
 # what the secure check reads: the session's clock and version, and the user's public fields
 USER_COLUMNS = (User.id, User.name, User.email, User.role, User.created_at, User.avatar, User.session_version)
 
+# the hot path's statements, built once (SQLAlchemy caches their compiled form): the session
+# joined with its user by token hash (database mode), the user by id (stateless mode)
+SESSION_BY_TOKEN = (
+    select(
+        Session.id.label("session_id"),
+        Session.expires_at,
+        Session.last_seen_at,
+        Session.session_version.label("granted_version"),
+        *USER_COLUMNS,
+    )
+    .join(User, Session.user_id == User.id)
+    .where(Session.token_hash == bindparam("token_hash"))
+)
+USER_BY_ID = select(*USER_COLUMNS).where(User.id == bindparam("user_id"))
+
 
 def _user_from(row) -> UserDTO:  # noqa: ANN001
     return UserDTO(
@@ -91,19 +106,7 @@ async def verify_session(payload: str) -> Verified | None:
     if not payload or len(payload) > 128:
         return None
     now = utcnow()
-    statement = (
-        select(
-            Session.id.label("session_id"),
-            Session.expires_at,
-            Session.last_seen_at,
-            Session.session_version.label("granted_version"),
-            *USER_COLUMNS,
-        )
-        .join(User, Session.user_id == User.id)
-        .where(Session.token_hash == token_hash(payload))
-    )
-    async with db.read() as session:
-        row = (await session.execute(statement)).first()
+    row = await db.fetch_one(SESSION_BY_TOKEN, {"token_hash": token_hash(payload)})
     if row is None:
         return None
     if row.expires_at <= now or row.granted_version != row.session_version:
@@ -129,12 +132,11 @@ async def _verify_stateless(payload: str) -> Verified | None:
     try:
         data = json.loads(payload)
         user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
-    except (ValueError, TypeError, KeyError, OverflowError):
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return None
     if expires <= utcnow().timestamp() or not 0 < user_id < 2**31:
         return None
-    async with db.read() as session:
-        row = (await session.execute(select(*USER_COLUMNS).where(User.id == user_id))).first()
+    row = await db.fetch_one(USER_BY_ID, {"user_id": user_id})
     if row is None or row.session_version != version:
         return None
     return Verified(user=_user_from(row), session_id=None)
