@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from urllib.parse import urlencode
 
 import pytest
 
@@ -54,7 +55,13 @@ class Instance:
         self.port = port
 
     def request(
-        self, method: str, path: str, cookies: dict[str, str], body: object = None, xsrf: str | None = None
+        self,
+        method: str,
+        path: str,
+        cookies: dict[str, str],
+        body: object = None,
+        xsrf: str | None = None,
+        form: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """Send one request with these cookies; returns status, the cookies set, the body."""
         headers = {}
@@ -64,6 +71,9 @@ class Instance:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if form is not None:
+            data = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         if xsrf is not None:
             headers["X-XSRFToken"] = xsrf
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -186,3 +196,93 @@ def test_a_session_made_on_one_instance_works_on_the_other(database_url, session
         else:
             # documented: a stateless copy kept elsewhere stays valid until it expires
             assert me(a, session) == (200, {"user": user})
+
+
+def sign_up(
+    server: Instance, xsrf_cookie: dict[str, str], token: str, name: str, email: str
+) -> tuple[dict, str]:
+    status, cookies, body = server.request(
+        "POST",
+        "/api/auth/signup",
+        xsrf_cookie,
+        {"name": name, "email": email, "password": PASSWORD},
+        xsrf=token,
+    )
+    assert status == 201, body
+    return json.loads(body)["user"], cookies["session"]
+
+
+def log_in(
+    server: Instance, xsrf_cookie: dict[str, str], token: str, email: str, password: str = PASSWORD
+) -> str:
+    status, cookies, body = server.request(
+        "POST", "/api/auth/login", xsrf_cookie, {"email": email, "password": password}, xsrf=token
+    )
+    assert status == 200, body
+    return cookies["session"]
+
+
+def form_post(
+    server: Instance, path: str, session: str, xsrf_cookie: dict[str, str], token: str, form: dict
+) -> tuple[int, str]:
+    """POST a page's form; returns the status and the session cookie to use next (a password
+    change or "sign out everywhere" re-issues it)."""
+    status, cookies, _ = server.request(
+        "POST", path, {**xsrf_cookie, "session": session}, form={**form, "_xsrf": token}
+    )
+    return status, cookies.get("session") or session
+
+
+@pytest.mark.parametrize("session_mode", ["database", "stateless"])
+def test_what_changes_on_one_instance_holds_at_once_on_the_other(database_url, session_mode):
+    """A role change on A is seen on B at the user's next request; sign out everywhere and a
+    password change on A end the user's other sessions on B at once (no cache anywhere)."""
+    with two_instances(database_url, session_mode) as (a, b):
+        xsrf_cookie, token = xsrf_pair(a)
+        admin, admin_session = sign_up(a, xsrf_cookie, token, "Admin", f"admin-{session_mode}@example.com")
+        env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", "SECRET_KEY": SECRET}
+        promoted = subprocess.run(
+            [sys.executable, "app.py", "promote", admin["email"]], cwd=ROOT, env=env, capture_output=True
+        )
+        assert promoted.returncode == 0, promoted.stderr
+        user, session = sign_up(a, xsrf_cookie, token, "Ada", f"ada-{session_mode}@example.com")
+        assert me(b, session)[1]["user"]["role"] == "user"
+        assert b.request("GET", "/api/admin/users", {"session": session})[0] == 403
+
+        # the admin promotes Ada on A: B sees it on her next request
+        status, _ = form_post(
+            a, "/admin", admin_session, xsrf_cookie, token, {"user_id": str(user["id"]), "role": "admin"}
+        )
+        assert status == 303
+        assert me(b, session)[1]["user"]["role"] == "admin"
+        assert b.request("GET", "/api/admin/users", {"session": session})[0] == 200
+        # and demoted again: B refuses at once
+        status, _ = form_post(
+            a, "/admin", admin_session, xsrf_cookie, token, {"user_id": str(user["id"]), "role": "user"}
+        )
+        assert status == 303
+        assert b.request("GET", "/api/admin/users", {"session": session})[0] == 403
+
+        # sign out everywhere else on A: her session on B ends at once
+        elsewhere = log_in(b, xsrf_cookie, token, user["email"])
+        assert me(b, elsewhere)[0] == 200
+        status, session = form_post(a, "/account", session, xsrf_cookie, token, {"intent": "everywhere"})
+        assert status == 303
+        assert me(b, elsewhere)[0] == 401
+        assert me(b, session)[0] == 200  # the session that asked goes on
+
+        # a password change on A: her session on B ends at once
+        elsewhere = log_in(b, xsrf_cookie, token, user["email"])
+        status, cookies, _ = a.request(
+            "POST",
+            "/account",
+            {**xsrf_cookie, "session": session},
+            form={
+                "intent": "password",
+                "current_password": PASSWORD,
+                "new_password": "a new long password",
+                "_xsrf": token,
+            },
+        )
+        assert status == 303
+        assert me(b, elsewhere)[0] == 401
