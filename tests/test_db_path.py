@@ -163,3 +163,28 @@ async def test_terminated_backends_are_replaced_without_an_error(client, app):
         await killer.dispose()
     assert (await client.get("/api/me")).status == 200
     assert (await client.get("/dashboard")).status == 200
+
+
+async def test_the_session_cookie_is_checked_once_per_request(client, monkeypatch):
+    """The optimistic stage hands what it read to the secure one: one HMAC check per request."""
+    import tornado.web
+
+    await signed_up(client)
+    checks = []
+    real = tornado.web.decode_signed_value
+    monkeypatch.setattr(
+        tornado.web, "decode_signed_value", lambda *a, **k: checks.append(a[1]) or real(*a, **k)
+    )
+    for path in ("/dashboard", "/api/me", "/posts"):
+        assert (await client.get(path)).status == 200
+        assert checks == ["session"], path
+        checks.clear()
+
+
+async def test_the_access_log_is_one_short_line(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        assert (await client.get("/api/posts?page=1")).status == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
+    assert line.startswith("200 GET /api/posts?page=1 ") and line.endswith("ms")
