@@ -14,7 +14,10 @@ from tests.dbutil import alembic
 ROOT = Path(__file__).resolve().parent.parent
 COPY = [
     "app.py",
+    "config.py",
     "middleware.py",
+    "auth",
+    "dal",
     "alembic.ini",
     "core",
     "models",
