@@ -6,12 +6,18 @@ BODY_TIMEOUT for the whole body. Tornado has one knob for the first two (its
 idle_connection_timeout is the wait for the whole head), so a client trickling a header
 byte at a time would hold a connection for the idle timeout; here the head gets its own.
 
-Clean close: an answer that starts before the request has been read (a refusal in prepare(),
-a body over its limit) says ``Connection: close``, and the connection then closes
-lingeringly: the answer is flushed, our side is shut, and what the client still sends is
-read and dropped (bounded in bytes and time) before the socket closes. Closing a socket
-with unread data makes the kernel reset the connection, and the client may then never see
-the answer (Tornado closes right after writing: the reset that issue 10 saw).
+Clean close: an answer that starts before the request has been read (a body over its
+route's limit, an error in prepare()) says ``Connection: close``, and the connection then
+closes lingeringly: the answer is flushed, our side is shut, and what the client still
+sends is read and dropped (bounded in bytes and time) before the socket closes. Closing a
+socket with unread data makes the kernel reset the connection, and the client may then
+never see the answer (Tornado closes right after writing: the resets issue 10 saw). A
+declared body over max_body_size, which Tornado answers with a bare 400 and a close, gets
+a 413 and the same lingering close.
+
+The overrides reach into Tornado's HTTP1Connection and HTTP1ServerConnection (private
+methods, stable across 6.x); tests/test_connections.py and tests/test_slow_clients.py hold
+the behaviour.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import tornado.iostream
 from tornado import gen
 from tornado.http1connection import HTTP1Connection, HTTP1ServerConnection
 
+from core.settings import FrameworkSettings
+
 log = logging.getLogger("core.server")
 
 ANY_BYTE = rb"(?=[\s\S])"  # matches before the first byte: waits for one, consumes none
@@ -37,12 +45,8 @@ TOO_LARGE = (
 )
 
 
-class _Answered(Exception):
-    """The answer has been sent while the body was still arriving: stop reading it."""
-
-
 class _BodyTooLarge(Exception):
-    """The declared body is larger than the server accepts at all."""
+    """The declared body is larger than the server reads at all."""
 
 
 class _Connection(HTTP1Connection):
@@ -60,21 +64,20 @@ class _Connection(HTTP1Connection):
 
     def _finish_request(self, future: Any) -> None:
         if self.lingering:
-            self._disconnect_on_finish = False  # not closed here, but by linger() once reading stops
+            # The answer is written: end our side now (the client reads the end of the stream)
+            # but leave the socket open. A body still arriving goes on being read and dropped by
+            # Tornado (up to max_body_size, within body_timeout); linger() closes afterwards.
+            self._disconnect_on_finish = False
+            shut_writing(self.stream)
         super()._finish_request(future)
 
     def _read_body(self, code: int, headers: tornado.httputil.HTTPHeaders, delegate: Any) -> Any:
         if self.lingering:
-            return None  # the body is dropped by the lingering close
+            return None  # answered before the body began: linger() reads and drops it
         declared = headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_body_size:
             raise _BodyTooLarge()  # Tornado would answer a bare 400 and close on unread data
         return super()._read_body(code, headers, delegate)
-
-    async def _deliver_body(self, delegate: Any, data: bytes) -> None:
-        if self.lingering:
-            raise _Answered()
-        await super()._deliver_body(delegate, data)
 
 
 class _ServerConnection(HTTP1ServerConnection):
@@ -109,8 +112,6 @@ class _ServerConnection(HTTP1ServerConnection):
                     keep_going = await conn.read_response(request_delegate)
                 except (*stream_errors, asyncio.CancelledError):
                     return
-                except _Answered:
-                    pass  # conn.lingering is set
                 except _BodyTooLarge:
                     log.info("%s: the declared body is over the server's limit", self.context)
                     self.stream.write(TOO_LARGE)
@@ -139,7 +140,7 @@ async def linger(stream: tornado.iostream.IOStream, max_bytes: int, seconds: flo
     dropped = 0
     try:
         await gen.with_timeout(deadline, stream.write(b""), quiet_exceptions=quiet)
-        stream.socket.shutdown(socket.SHUT_WR)
+        shut_writing(stream)
         while dropped <= max_bytes:
             data = await gen.with_timeout(
                 deadline, stream.read_bytes(65536, partial=True), quiet_exceptions=quiet
@@ -149,6 +150,15 @@ async def linger(stream: tornado.iostream.IOStream, max_bytes: int, seconds: flo
         pass  # the client closed (the usual end), went quiet too long, or the socket failed
     finally:
         stream.close()
+
+
+def shut_writing(stream: tornado.iostream.IOStream) -> None:
+    """Send the end of the stream after what has been written (a half-close)."""
+    if stream.socket is not None:
+        try:
+            stream.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # already shut, or the client is gone
 
 
 class Server(tornado.httpserver.HTTPServer):
@@ -179,7 +189,7 @@ class Server(tornado.httpserver.HTTPServer):
         conn.start_serving(self)
 
 
-def make_server(application: Any, settings: Any, *, max_body_size: int) -> Server:
+def make_server(application: Any, settings: FrameworkSettings, *, max_body_size: int) -> Server:
     """The server for an application, with the timeouts from FrameworkSettings."""
     return Server(
         application,

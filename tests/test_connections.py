@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from dataclasses import replace
 
 import pytest
@@ -32,6 +33,15 @@ NEXT = request_bytes("GET", "/healthz")
 @pytest.fixture
 def session_mode():
     return "database"  # how a connection ends does not depend on the session mode
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog):
+    """Whatever a client sends, the server logs no error (an exception in its connection
+    handling would be logged, not raised into the test)."""
+    yield
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
 
 
 @contextlib.asynccontextmanager
@@ -110,6 +120,15 @@ DRAINED = {
     "page without an action": (request_bytes("POST", "/dashboard", {**TOKEN, **FORM}, FORM_BODY), 405),
     "page, form over its limit": (
         request_bytes("POST", "/login", {**TOKEN, **FORM}, b"a=" + b"x" * (1024 * 1024)),
+        413,
+    ),
+    "page, chunked form over its limit": (
+        request_bytes(
+            "POST",
+            "/login",
+            {**TOKEN, **FORM, "Transfer-Encoding": "chunked"},
+            chunked(b"a=" + b"x" * (1024 * 1024)),
+        ),
         413,
     ),
 }
