@@ -32,6 +32,7 @@ from core.http import RateLimit
 from core.media import MediaHandler
 from core.pages import Middleware
 from core.routing import RouteConflict
+from core.server import make_server
 from core.workers import run_workers
 from dal import db as dal_db
 from dal import errors
@@ -180,7 +181,7 @@ GRACE_SECONDS = 20
 
 async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     app = make_app(settings, autoreload=settings.development and workers == 1)
-    server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=app.max_body_size)
+    server = make_server(app, settings, max_body_size=app.max_body_size)
     server.add_sockets(tornado.netutil.bind_sockets(port, host, reuse_port=workers > 1))
     log.info("serving on http://%s:%s (%s, %s sessions)", host, port, settings.app_env, settings.session_mode)
     stop = asyncio.Event()

@@ -70,9 +70,11 @@ class ApiHandler(BaseHandler):
         self.params = params
         self.malformed = malformed
         self.allowed_methods = route.options["allowed"] if route else ("GET", "HEAD")
-        self.limit, self.limit_text = route.options["limit"] if route else (0, "0b")
+        # a 404 still reads (and drops) a body of the usual size, so the connection stays usable
+        self.limit, self.limit_text = route.options["limit"] if route else (DEFAULT_BODY_LIMIT, "1mb")
         self.chunks: list[bytes] = []
         self.received = 0
+        self.refusal: ApiError | None = None
 
     def set_default_headers(self) -> None:
         super().set_default_headers()
@@ -82,7 +84,32 @@ class ApiHandler(BaseHandler):
     def counts_toward_rate_limit(self) -> bool:
         return True
 
+    # A refusal is known once the head has arrived, before the body. Answering it at once
+    # would leave the body unread, and a connection with unread data can only be closed
+    # (Tornado does, and the client may see a reset). So the refusal waits while the body
+    # is read and dropped, and the connection stays usable; only a body over the route's
+    # limit is not read: then the answer goes at once and the connection closes (core.server).
+
+    def check_xsrf_cookie(self) -> None:
+        try:
+            super().check_xsrf_cookie()
+        except ApiError as exc:
+            self.refusal = exc
+
     async def prepare(self) -> None:
+        if self.refusal is None:
+            try:
+                await self.check_request()
+            except ApiError as exc:
+                self.refusal = exc
+        if self.refusal is not None and self.declared_length() > self.limit:
+            raise self.refusal
+
+    def declared_length(self) -> int:
+        declared = self.request.headers.get("Content-Length", "")
+        return int(declared) if declared.isdigit() else 0
+
+    async def check_request(self) -> None:
         if self.malformed:
             raise ApiError(400, "Malformed percent-escape in the URL")
         if self.route is None:
@@ -92,13 +119,14 @@ class ApiHandler(BaseHandler):
             return
         if self.request.method not in self.allowed_methods:
             raise self.method_not_allowed()
-        declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if self.declared_length() > self.limit:
             raise self.too_large()
         await self.admit(self.route.options["access"][self.request.method])
 
     async def options(self) -> None:
         """The route's methods (Allow), and a CORS preflight's answer for an allowed origin."""
+        if self.refusal is not None:
+            raise self.refusal
         methods = self.route.options["allowed"]
         self.set_header("Allow", ", ".join((*methods, "OPTIONS")))
         origins = self.settings.get("cors_origins", ())
@@ -115,14 +143,19 @@ class ApiHandler(BaseHandler):
             return
         self.received += len(chunk)
         if self.received > self.limit:
-            # chunked upload past the limit: answer now; the connection closes unread
-            self.send_error(413, exc_info=(ApiError, self.too_large(), None))
+            # a chunked body past the limit: answer now (the refusal, if there was one); the
+            # connection closes
+            error = self.refusal or self.too_large()
+            self.send_error(error.status_code, exc_info=(ApiError, error, None))
             return
-        self.chunks.append(chunk)
+        if self.refusal is None:  # a refused request's body is dropped
+            self.chunks.append(chunk)
 
     async def dispatch(self) -> None:
         if self._finished:
             return
+        if self.refusal is not None:
+            raise self.refusal
         assert self.route is not None
         method = "get" if self.request.method == "HEAD" else self.request.method.lower()
         function = self.route.options["functions"][method]

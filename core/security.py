@@ -1,6 +1,7 @@
-"""Request-level protections every handler shares: security headers, the fetch-metadata
-cross-origin check (the layer Go 1.25's CrossOriginProtection adds to CSRF tokens), and the
-client address (the socket's peer, unless a trusted proxy vouches for another).
+"""Request-level protections every handler shares: security headers (and no Server header
+naming Tornado's version), the fetch-metadata cross-origin check (the layer Go 1.25's
+CrossOriginProtection adds to CSRF tokens), and the client address (the socket's peer,
+unless a trusted proxy vouches for another).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class SecurityHeaders(tornado.web.RequestHandler):
     set_default_headers again when it clears a response for an error)."""
 
     def set_default_headers(self) -> None:
+        self.clear_header("Server")  # Tornado's names its version: TornadoServer/6.x
         self.set_header("Content-Security-Policy", CSP)
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "strict-origin-when-cross-origin")

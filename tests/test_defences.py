@@ -193,6 +193,36 @@ async def test_production_answers_carry_the_security_headers(auth_settings, http
         await stop(server, application)
 
 
+async def test_no_answer_names_the_server_or_its_version(client):
+    """Tornado sends Server: TornadoServer/<version> on every answer unless told otherwise."""
+    await client.get("/")  # the _xsrf cookie, so that the refusals below are the ones meant
+    answers = {
+        "page": await client.get("/"),
+        "page HEAD": await client.request("HEAD", "/login"),
+        "404 page": await client.get("/nope"),
+        "500 page": await client.get("/500"),
+        "405 page": await client.post("/dashboard"),
+        "403 page": await client.post("/login", form={}, xsrf=False),
+        "signed-out redirect": await client.get("/dashboard"),
+        "slash redirect": await client.get("/login/"),
+        "double slash redirect": await client.get("//login"),
+        "api": await client.get("/api/auth/csrf"),
+        "api 401": await client.get("/api/me"),
+        "api 404": await client.get("/api/nope"),
+        "api 400": await client.post("/api/posts", body="{", headers={"Content-Type": "application/json"}),
+        "api OPTIONS": await client.request("OPTIONS", "/api/posts"),
+        "static": await client.get("/static/app.css"),
+        "static 404": await client.get("/static/nope.css"),
+        "media 404": await client.get("/media/nope.png"),
+        "healthz": await client.get("/healthz"),
+        "readyz": await client.get("/readyz"),
+    }
+    assert answers["slash redirect"].status == 308 and answers["double slash redirect"].status == 308
+    assert {answers[n].status for n in ("404 page", "api 404", "static 404", "media 404")} == {404}
+    for name, response in answers.items():
+        assert "Server" not in response.headers, (name, response.headers.get("Server"))
+
+
 async def test_answers_that_depend_on_the_session_are_not_stored(client):
     await signed_up(client)
     for path in ("/login", "/api/me", "/dashboard", "/account", "/posts"):
