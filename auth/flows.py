@@ -1,7 +1,8 @@
 """Sign-up, login, logout and the account changes: one implementation, used by the pages'
-form actions and by the JSON API alike. Each validates the input, checks the throttles,
-writes the audit log, and returns what changed, including the session cookie to set
-(CookieChange); refusals are ValidationFailed or dal.errors (mapped to answers in app.py)."""
+form actions and by the JSON API alike. Each validates the input, reserves the attempt with
+the throttles before any bcrypt work, writes the audit log, and returns what changed,
+including the session cookie to set (CookieChange); refusals are ValidationFailed or
+dal.errors (mapped to answers in app.py)."""
 
 from __future__ import annotations
 
@@ -13,39 +14,49 @@ from core.validation import parse
 from dal import audit
 from dal import sessions as dal_sessions
 from dal import users as dal_users
-from dal.dto import UserDTO
-from dal.errors import Invalid, Unauthenticated
+from dal.dto import Authenticated, UserDTO
+from dal.errors import EmailTaken, Invalid, Unauthenticated
 
 INVALID_CREDENTIALS = "Invalid credentials."
+CHANGED_DURING_CHECK = "credentials changed during the check"
 
 
-async def _fresh_session(req: Anyone, user: UserDTO) -> CookieChange:
-    """End whatever session the request carried, then start a new one (no fixation)."""
+async def _fresh_session(req: Anyone, who: Authenticated) -> CookieChange | None:
+    """End whatever session the request carried, then start a new one (no fixation); None
+    when the credentials changed while they were being checked."""
     if req.session is not None:
         await dal_sessions.end_session(req.session.payload)
     payload = await dal_sessions.create_session(
-        user.id, user_agent=req.headers.get("User-Agent"), ip=req.client_ip
+        who, user_agent=req.headers.get("User-Agent"), ip=req.client_ip
     )
-    return CookieChange(payload)
+    return CookieChange(payload) if payload is not None else None
 
 
 async def signup(req: Anyone) -> tuple[UserDTO, CookieChange]:
     data = parse(SignupInput, req.body)
-    await throttle.check_signup(req)
-    user = await dal_users.create_user(data.name, data.email, data.password)
-    await audit.record("signup", throttle.client(req), user_id=user.id, email=user.email)
-    return user, await _fresh_session(req, user)
+    attempt = await throttle.signup_attempt(req, data.email)
+    try:
+        who = await dal_users.create_user(data.name, data.email, data.password)
+    except EmailTaken:
+        await audit.settle(attempt, detail="email taken")
+        raise
+    await audit.settle(attempt, kind="signup", user_id=who.user.id, email=who.user.email)
+    cookie = await _fresh_session(req, who)
+    if cookie is None:  # the new account was changed already (signed out everywhere)
+        raise Unauthenticated(INVALID_CREDENTIALS)
+    return who.user, cookie
 
 
 async def login(req: Anyone) -> tuple[UserDTO, CookieChange]:
     data = parse(LoginInput, req.body)
-    await throttle.check_login(req, data.email)
-    user, reason = await dal_users.verify_credentials(data.email, data.password)
-    if user is None:
-        await audit.record("login_failed", throttle.client(req), email=data.email, detail=reason)
+    attempt = await throttle.login_attempt(req, data.email)
+    who, reason = await dal_users.verify_credentials(data.email, data.password)
+    cookie = await _fresh_session(req, who) if who is not None else None
+    if who is None or cookie is None:
+        await audit.settle(attempt, detail=reason if who is None else CHANGED_DURING_CHECK)
         raise Unauthenticated(INVALID_CREDENTIALS)
-    await audit.record("login", throttle.client(req), user_id=user.id, email=user.email)
-    return user, await _fresh_session(req, user)
+    await audit.settle(attempt, kind="login", user_id=who.user.id, email=who.user.email)
+    return who.user, cookie
 
 
 async def logout(req: Anyone) -> CookieChange:
@@ -62,15 +73,13 @@ async def rename(req: SignedIn) -> UserDTO:
 async def change_password(req: SignedIn) -> CookieChange:
     """Ends every other session (both modes) and keeps this one."""
     data = parse(PasswordChangeInput, req.body)
-    await throttle.check_password_change(req)
+    attempt = await throttle.password_change_attempt(req)
     try:
         await dal_users.change_password(req.user, data.current_password, data.new_password)
     except Invalid:
-        await audit.record(
-            "password_change_failed", throttle.client(req), user_id=req.user.id, detail="wrong password"
-        )
+        await audit.settle(attempt, detail="wrong password")
         raise
-    await audit.record("password_changed", throttle.client(req), user_id=req.user.id)
+    await audit.settle(attempt, kind="password_changed")
     return CookieChange(await dal_sessions.renew(req.user, req.session.payload))
 
 
@@ -88,12 +97,5 @@ async def revoke_session(req: SignedIn, session_id: int | str) -> None:
 
 
 async def change_role(req: SignedIn, user_id: int | str, role: str) -> UserDTO:
-    changed = await dal_users.set_role(req.user, user_id, role)
-    await audit.record(
-        "role_changed",
-        throttle.client(req),
-        user_id=changed.id,
-        email=changed.email,
-        detail=f"to {role} by {req.user.email}",
-    )
-    return changed
+    """The change and its audit row commit together (dal.users.set_role)."""
+    return await dal_users.set_role(req.user, user_id, role, throttle.client(req))

@@ -22,7 +22,7 @@ from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator
 from core.errors import ApiError, as_api_error
 from core.requests import Request
 from core.responses import FileResponse, Response
-from core.security import SecurityHeaders, cross_origin_problem
+from core.security import SecurityHeaders, cross_origin_problem, throttle_key
 
 log = logging.getLogger("core.http")
 UNAVAILABLE = "The service is temporarily unavailable; please try again in a moment."
@@ -174,7 +174,8 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
         limit: RateLimit | None = self.settings.get("rate_limit")
         if limit is None or limit.limit <= 0 or not self.counts_toward_rate_limit():
             return
-        count, retry_after = await limit.counter(f"{limit.scope}:{self.client_ip}", limit.window)
+        key = f"{limit.scope}:{throttle_key(self.client_ip)}"  # an IPv6 client counts by its /64
+        count, retry_after = await limit.counter(key, limit.window)
         if count > limit.limit:
             raise ApiError(
                 429,

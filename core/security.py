@@ -1,7 +1,7 @@
 """Request-level protections every handler shares: security headers (and no Server header
 naming Tornado's version), the fetch-metadata cross-origin check (the layer Go 1.25's
 CrossOriginProtection adds to CSRF tokens), and the client address (the socket's peer,
-unless a trusted proxy vouches for another).
+unless a trusted proxy vouches for another) and the key that per-address limits count it by.
 """
 
 from __future__ import annotations
@@ -99,3 +99,19 @@ class ClientAddress:
                 except ValueError:
                     return peer
         return peer
+
+
+def throttle_key(address: str) -> str:
+    """What per-address limits count a client by: an IPv4 address as it is (an IPv4-mapped
+    IPv6 address, ::ffff:a.b.c.d, as its IPv4 address); an IPv6 address by its /64, since one
+    subscriber usually holds a whole /64 and could otherwise rotate through 2**64 addresses.
+    Anything that is not an address ("unknown") is its own key."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)

@@ -6,12 +6,14 @@ lends every read of the request the same autocommit connection: checked out lazi
 read, used by one DAL call at a time from the request's own task (a call from another task, or
 while it is busy, gets a connection of its own), and given back, awaited, when the scope ends.
 A write gives the read connection back first and uses a transaction of its own, so a request
-never holds two connections (no pool deadlock under load).
+never holds two connections (no pool deadlock under load). serialized() is the write
+transaction that makes "count, then write" atomic (throttles, the last admin).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
@@ -155,4 +157,30 @@ async def session() -> AsyncIterator[AsyncSession]:
     retried: a write that fails is reported, not repeated."""
     await give_back_reads()
     async with _database().session() as db:
+        yield db
+
+
+def lock_id(key: str) -> int:
+    """A signed 64-bit number for key (what PostgreSQL's advisory locks take)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@asynccontextmanager
+async def serialized(*keys: str) -> AsyncIterator[AsyncSession]:
+    """A write transaction that runs alone among the transactions naming one of the same keys,
+    in any worker or instance: what it counts is still true when it writes. The caller commits;
+    leaving without a commit rolls back; either way the locks end with the transaction.
+
+    PostgreSQL: a transaction-scoped advisory lock per key (pg_advisory_xact_lock), taken in
+    one fixed order so that two transactions cannot deadlock. SQLite runs one writer
+    at a time: BEGIN IMMEDIATE takes the database's write lock at the start instead of at the
+    first write, so the whole transaction runs alone (keys are not needed). The sqlite3 driver
+    sees the open transaction and adds no BEGIN of its own; its commit and rollback end it.
+    Rows a transaction must hold without a key are locked with FOR UPDATE (SQLite omits it)."""
+    async with session() as db:
+        if db.bind.dialect.name == "sqlite":
+            await db.execute(text("BEGIN IMMEDIATE"))
+        else:
+            for lock in sorted({lock_id(key) for key in keys}):
+                await db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
         yield db

@@ -1,6 +1,7 @@
 """What leaves the DAL: plain frozen dataclasses with only what a page or response needs.
 
-password_hash, token_hash and session_version never appear here. The JSON shapes of API
+password_hash and token_hash never appear here; session_version only inside Authenticated,
+which goes back to dal.sessions.create_session. The JSON shapes of API
 answers are not the DTOs' business: handlers/_schemas.py holds them (and feeds OpenAPI).
 """
 
@@ -26,6 +27,17 @@ class UserDTO:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who just proved their credentials (a password check, or a sign-up), and the session
+    version that proof was read at. Every credential change (a password change, "sign out
+    everywhere") moves the version on in the same statement, so create_session grants a
+    session only while the version is unchanged: a change that lands during the check wins."""
+
+    user: UserDTO
+    session_version: int
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The payload these functions hand out is what the session cookie carries (the coo
 signs it): in ``database`` mode a random 256-bit token whose SHA-256 is the row's token_hash;
 in ``stateless`` mode JSON with the user id, role, expiry and session version. Either way the
 user's session_version must still match, so a password change or "sign out everywhere" ends
-every older session.
+every older session; and a session is only granted at the version its credentials were
+checked at (create_session), so a login in flight never outlives a change that lands first.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, literal, select, update
 
 from dal import db
-from dal.dto import SessionDTO, UserDTO, Verified, iso
+from dal.dto import Authenticated, SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
 from dal.ids import parse_id
 from dal.users import avatar_url
 from models import Session, User
-from models.types import utcnow
+from models.types import UTCDateTime, utcnow
 
 LIFETIME = timedelta(days=7)
 # last_seen_at is written at most this often, so a busy session is not a write per request
@@ -34,37 +35,43 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _stateless_payload(user: User, expires: datetime) -> str:
+def _stateless_payload(user_id: int, role: str, version: int, expires: datetime) -> str:
     return json.dumps(
-        {"uid": user.id, "role": user.role, "exp": int(expires.timestamp()), "ver": user.session_version},
+        {"uid": user_id, "role": role, "exp": int(expires.timestamp()), "ver": version},
         separators=(",", ":"),
     )
 
 
-async def create_session(user_id: int, *, user_agent: str | None, ip: str | None) -> str:
-    """A brand-new session for user_id (never a reused one); returns the cookie payload."""
+async def create_session(who: Authenticated, *, user_agent: str | None, ip: str | None) -> str | None:
+    """A brand-new session (never a reused one) for who, at the session version their
+    credentials were checked at; returns the cookie payload, or None when that version is no
+    longer the user's (the password changed, or "sign out everywhere", during the check)."""
     now = utcnow()
+    current = (User.id == who.user.id, User.session_version == who.session_version)
+    if db.state.session_mode == STATELESS:
+        # the cookie carries the version read before the check: a later change ends it too
+        async with db.read() as session:
+            role = await session.scalar(select(User.role).where(*current))
+        if role is None:
+            return None
+        return _stateless_payload(who.user.id, role, who.session_version, now + LIFETIME)
+    token = secrets.token_urlsafe(32)
+    row = {
+        "token_hash": literal(token_hash(token)),
+        "user_id": User.id,
+        "session_version": User.session_version,
+        "created_at": literal(now, UTCDateTime),
+        "expires_at": literal(now + LIFETIME, UTCDateTime),
+        "last_seen_at": literal(now, UTCDateTime),
+        "user_agent": literal((user_agent or "")[:512] or None, Session.user_agent.type),
+        "ip": literal((ip or "")[:45] or None, Session.ip.type),
+    }
+    # one statement: the row exists only if the version is still the one checked
+    statement = insert(Session).from_select(list(row), select(*row.values()).where(*current))
     async with db.session() as session:
-        user = await session.get(User, user_id)
-        if user is None:
-            raise NotFound("User not found")
-        if db.state.session_mode == STATELESS:
-            return _stateless_payload(user, now + LIFETIME)
-        token = secrets.token_urlsafe(32)
-        session.add(
-            Session(
-                token_hash=token_hash(token),
-                user_id=user.id,
-                session_version=user.session_version,
-                created_at=now,
-                expires_at=now + LIFETIME,
-                last_seen_at=now,
-                user_agent=(user_agent or "")[:512] or None,
-                ip=ip,
-            )
-        )
+        result = await session.execute(statement)
         await session.commit()
-        return token
+    return token if result.rowcount == 1 else None
 
 
 # what the secure check reads: the session's clock and version, and the user's public fields
@@ -170,7 +177,7 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
         if user is None:
             raise NotFound("User not found")
         if db.state.session_mode == STATELESS:
-            return _stateless_payload(user, utcnow() + LIFETIME)
+            return _stateless_payload(user.id, user.role, user.session_version, utcnow() + LIFETIME)
         current_hash = token_hash(current_payload)
         await session.execute(
             delete(Session).where(Session.user_id == user.id, Session.token_hash != current_hash)

@@ -1,7 +1,8 @@
 """Users: create, check credentials, rename, change password, list and change roles.
 
 Every function that acts for someone takes the viewer (a UserDTO from verify_session) and
-checks they may; passwords are checked and hashed here so hashes never leave the DAL.
+checks they may; passwords are checked and hashed here so hashes never leave the DAL. A role
+change and its audit row commit together, with the admins locked: there is always an admin.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dal import db
+from dal import audit, db
 from dal.access import check_role
-from dal.dto import UserDTO, iso
-from dal.errors import EmailTaken, Invalid, NotFound
+from dal.dto import Authenticated, UserDTO, iso
+from dal.errors import EmailTaken, Forbidden, Invalid, NotFound
 from dal.ids import parse_id
 from dal.passwords import hash_password, verify_password
 from models import ROLES, User
@@ -33,7 +34,7 @@ def to_dto(user: User) -> UserDTO:
     )
 
 
-async def create_user(name: str, email: str, password: str) -> UserDTO:
+async def create_user(name: str, email: str, password: str) -> Authenticated:
     """A new account (email already normalised); EmailTaken if the address is registered."""
     password_hash = await hash_password(password, db.state.bcrypt_rounds)
     async with db.session() as session:
@@ -45,18 +46,19 @@ async def create_user(name: str, email: str, password: str) -> UserDTO:
         except IntegrityError:
             await session.rollback()
             raise EmailTaken() from None
-        return to_dto(user)
+        return Authenticated(to_dto(user), user.session_version)
 
 
-async def verify_credentials(email: str, password: str) -> tuple[UserDTO | None, str]:
-    """(the user, "ok") when email and password match, else (None, the reason: "unknown email"
-    or "wrong password", for the audit log only). Costs one bcrypt verification either way."""
+async def verify_credentials(email: str, password: str) -> tuple[Authenticated | None, str]:
+    """(who, "ok") when email and password match, with the session version read before the
+    check (see Authenticated); else (None, the reason: "unknown email" or "wrong password",
+    for the audit log only). Costs one bcrypt verification either way."""
     async with db.read() as session:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     ok = await verify_password(password, user.password_hash if user else None, db.state.bcrypt_rounds)
     if user is None:
         return None, "unknown email"
-    return (to_dto(user), "ok") if ok else (None, "wrong password")
+    return (Authenticated(to_dto(user), user.session_version), "ok") if ok else (None, "wrong password")
 
 
 async def rename(viewer: UserDTO, name: str) -> UserDTO:
@@ -96,19 +98,41 @@ async def list_users(viewer: UserDTO) -> list[UserDTO]:
         return [to_dto(u) for u in users]
 
 
-async def set_role(viewer: UserDTO, user_id: int | str, role: str) -> UserDTO:
-    """An admin changes someone else's role (not their own: there must always be an admin)."""
+async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit.Client) -> UserDTO:
+    """An admin changes someone else's role (not their own), and the change is audited in the
+    same transaction. The admins' rows are locked first, so two admins demoting each other at
+    once run one after the other: the second finds it would leave no admin, or that it is no
+    longer an admin itself."""
     check_role(viewer, "admin")
     user_id = parse_id(user_id, "User not found")
     if role not in ROLES:
         raise Invalid("role", f"Role must be one of {', '.join(ROLES)}")
     if user_id == viewer.id:
         raise Invalid("role", "You cannot change your own role; ask another admin")
-    async with db.session() as session:
-        user = await session.get(User, user_id)
+    async with db.serialized() as session:
+        admins = set(
+            await session.scalars(
+                select(User.id).where(User.role == "admin").order_by(User.id).with_for_update()
+            )
+        )
+        user = await session.get(User, user_id, with_for_update=True)
         if user is None:
             raise NotFound("User not found")
+        if role != "admin" and not admins - {user.id}:
+            raise Invalid("role", "There must be at least one admin")
+        if viewer.id not in admins:
+            raise Forbidden("This needs the admin role.")
         user.role = role
+        # the actor by id: an email could overflow the detail's column
+        session.add(
+            audit.event(
+                "role_changed",
+                client,
+                user_id=user.id,
+                email=user.email,
+                detail=f"to {role} by user {viewer.id}",
+            )
+        )
         await session.commit()
         return to_dto(user)
 

@@ -1,5 +1,6 @@
 """AuthEvent: the audit log of authentication (sign-up, logins, logouts, password and role
-changes, revoked sessions, throttling). Failed logins here are also what throttling counts."""
+changes, revoked sessions, throttling). Its rows are also what throttling counts: an attempt
+is written as a failure (detail "pending") before it is checked, then settled."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from models.types import UTCDateTime, utcnow
 
 KINDS = (
     "signup",
+    "signup_failed",
     "login",
     "login_failed",
     "logout",

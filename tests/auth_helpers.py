@@ -1,15 +1,24 @@
-"""Small steps the auth tests repeat: sign up, log in, read the session cookie, promote."""
+"""Small steps the auth tests repeat: sign up, log in, read the session cookie, promote, serve
+an app built with other settings."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from contextlib import asynccontextmanager
+
+import tornado.httpserver
+import tornado.testing
+
+from app import make_app
 from dal import users as dal_users
 
 PASSWORD = "correct horse battery"
 
 
-async def signup_api(client, name="Ada Lovelace", email="ada@example.com", password=PASSWORD):
+async def signup_api(client, name="Ada Lovelace", email="ada@example.com", password=PASSWORD, **kwargs):
     return await client.post(
-        "/api/auth/signup", json_body={"name": name, "email": email, "password": password}
+        "/api/auth/signup", json_body={"name": name, "email": email, "password": password}, **kwargs
     )
 
 
@@ -36,3 +45,24 @@ def session_cookie(response) -> str:
         if header.startswith("session="):
             return header
     raise AssertionError(f"no session cookie in {response.headers.get_list('Set-Cookie')}")
+
+
+@asynccontextmanager
+async def served(settings):
+    """The app built with these settings, served on a free port: (app, base URL)."""
+    application = make_app(settings)
+    sock, port = tornado.testing.bind_unused_port()
+    server = tornado.httpserver.HTTPServer(application)
+    server.add_socket(sock)
+    try:
+        yield application, f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+        await server.close_all_connections()
+        await application.db.dispose()
+
+
+async def in_a_fresh_minute() -> None:
+    """The rate limit's window is a fixed minute: start a test that fills it early in one."""
+    if time.time() % 60 > 45:
+        await asyncio.sleep(60.5 - time.time() % 60)

@@ -216,3 +216,12 @@ def real_app(io_loop, auth_settings):
     application = make_app(auth_settings)
     yield application
     io_loop.run_sync(application.db.dispose)
+
+
+@pytest.fixture
+def crowd(io_loop):
+    """An HTTP client for many concurrent requests (one TCP connection each; the default
+    client runs at most 10 at a time)."""
+    http = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=100)
+    yield http
+    http.close()
