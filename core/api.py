@@ -75,6 +75,7 @@ class ApiHandler(BaseHandler):
         self.chunks: list[bytes] = []
         self.received = 0
         self.refusal: ApiError | None = None
+        self.credential: Any = None
 
     def set_default_headers(self) -> None:
         super().set_default_headers()
@@ -115,18 +116,23 @@ class ApiHandler(BaseHandler):
         if self.route is None:
             raise ApiError(404)
         if self.request.method == "OPTIONS":
-            await self.check_rate_limit()
             return
         if self.request.method not in self.allowed_methods:
             raise self.method_not_allowed()
         if self.declared_length() > self.limit:
             raise self.too_large()
-        await self.admit(self.route.options["access"][self.request.method])
+        self.credential = self.admit_optimistically(self.level())
+
+    def level(self) -> str:
+        assert self.route is not None
+        return self.route.options["access"][self.request.method]
 
     async def options(self) -> None:
         """The route's methods (Allow), and a CORS preflight's answer for an allowed origin."""
         if self.refusal is not None:
             raise self.refusal
+        async with self.data_scope():
+            await self.check_rate_limit()
         methods = self.route.options["allowed"]
         self.set_header("Allow", ", ".join((*methods, "OPTIONS")))
         origins = self.settings.get("cors_origins", ())
@@ -159,7 +165,12 @@ class ApiHandler(BaseHandler):
         assert self.route is not None
         method = "get" if self.request.method == "HEAD" else self.request.method.lower()
         function = self.route.options["functions"][method]
-        result = await function(self.build_request(self.params, b"".join(self.chunks)))
+        req = self.build_request(self.params, b"".join(self.chunks))
+        # the body is in: the rate limit, the session check and the handler share the request's
+        # one database connection, given back before the answer is written
+        async with self.data_scope():
+            await self.admit_securely(self.level(), self.credential)
+            result = await function(req)
         if isinstance(result, Response):
             await self.send_response(result)
         elif isinstance(result, (dict, list, BaseModel)):

@@ -140,13 +140,23 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
         the rate limit (it counts every request that gets this far), then ACCESS once the
         session is verified (secure). Sets current_user. A refusal is raised: ApiError (401,
         403, 429) or, on pages, Redirect (answered once the request's data scope is closed)."""
+        await self.admit_securely(level, self.admit_optimistically(level))
+
+    def admit_optimistically(self, level: str) -> Any:
+        """The first stage, from the signed cookie alone: no database. Returns the credential
+        (what the cookie carries) for the second stage; raises a refusal."""
         auth = self.authenticator
         credential = auth.credential(self) if auth is not None else None
         if credential is None and level in NEEDS_USER:
             raise self.signed_out_refusal()
         if credential is not None and level == GUEST:
             raise self.signed_in_refusal()
+        return credential
+
+    async def admit_securely(self, level: str, credential: Any) -> None:
+        """The rate limit, then the second stage: the session verified (one query)."""
         await self.check_rate_limit()
+        auth = self.authenticator
         if auth is None:
             return
         if credential is not None:

@@ -143,6 +143,7 @@ async def test_a_trusted_proxy_is_believed(auth_settings, http_client, client):
         await application.db.dispose()
 
 
+@pytest.mark.gen_test(timeout=90)  # it may wait for the next minute's window to start
 async def test_the_api_rate_limit_is_shared_across_instances(auth_settings, http_client):
     settings = replace(auth_settings, api_rate_limit=6)
     apps = [make_app(settings), make_app(settings)]
