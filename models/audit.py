@@ -1,5 +1,6 @@
 """AuthEvent: the audit log of authentication (sign-up, logins, logouts, password and role
-changes, revoked sessions, throttling). Failed logins here are also what throttling counts."""
+changes, revoked sessions, throttling). Failed logins here are also what throttling counts.
+AUTOINCREMENT on SQLite: an event's id is never reused, even after old events are removed."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class AuthEvent(Base):
         Index("ix_auth_events_kind_email_created_at", "kind", "email", "created_at"),
         Index("ix_auth_events_kind_ip_created_at", "kind", "ip", "created_at"),
         Index("ix_auth_events_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,8 @@
 """Post: a piece of Markdown that belongs to its author; a draft until published.
 
 html and excerpt are derived from body when the post is written (core.markdown), so a page
-view never renders Markdown.
+view never renders Markdown. AUTOINCREMENT on SQLite: a deleted post's id is never handed out
+again, so an old link cannot open someone else's post (PostgreSQL sequences never reuse).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Post(Base):
         Index("ix_posts_published_created_at", "published", "created_at"),
         # one author's posts (the author filter, "My posts")
         Index("ix_posts_author_id_created_at", "author_id", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,9 +1,11 @@
-"""Rendered posts.
+"""Rendered posts, ids never reused on SQLite.
 
 - posts.html and posts.excerpt: each post's body rendered once (core.markdown), filled here
   batch by batch for the posts that exist, so that page views never render Markdown.
+- SQLite: users, posts, sessions and auth_events are rebuilt with AUTOINCREMENT, so a deleted
+  row's id is never handed out again (PostgreSQL sequences already never reuse one).
 
-Downgrading drops the rendered columns.
+Downgrading drops the rendered columns and AUTOINCREMENT.
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +23,29 @@ branch_labels = None
 depends_on = None
 
 BATCH = 200
+AUTOINCREMENTED = ("users", "posts", "sessions", "auth_events")
+
+
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def _batch_options(autoincrement: bool) -> dict:
+    # resolve_fks=False: reflect the table alone, not the tables its foreign keys point to
+    # (users, whose expression index cannot be reflected)
+    return {"table_kwargs": {"sqlite_autoincrement": autoincrement}, "reflect_kwargs": {"resolve_fks": False}}
+
+
+def _rebuild(table: str, *, autoincrement: bool) -> None:
+    """SQLite: copy the table into a new one with or without AUTOINCREMENT. The table's
+    indexes and constraints are reflected and made again, except users' lower(email) index,
+    an expression batch mode cannot reflect: it is dropped first and made again after."""
+    if table == "users":
+        op.drop_index("uq_users_email_lower", table_name="users")
+    with op.batch_alter_table(table, recreate="always", **_batch_options(autoincrement)):
+        pass
+    if table == "users":
+        op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
 
 
 def _fill_rendered_posts() -> None:
@@ -54,12 +79,26 @@ def upgrade() -> None:
     op.add_column("posts", sa.Column("html", sa.Text(), nullable=True))
     op.add_column("posts", sa.Column("excerpt", sa.String(length=255), nullable=True))
     _fill_rendered_posts()
-    with op.batch_alter_table("posts", reflect_kwargs={"resolve_fks": False}) as batch:
+    sqlite = _sqlite()
+    with op.batch_alter_table(
+        "posts", recreate="always" if sqlite else "auto", **_batch_options(True)
+    ) as batch:
         batch.alter_column("html", existing_type=sa.Text(), nullable=False)
         batch.alter_column("excerpt", existing_type=sa.String(length=255), nullable=False)
+    if sqlite:
+        for table in AUTOINCREMENTED:
+            if table != "posts":  # rebuilt just above
+                _rebuild(table, autoincrement=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("posts", reflect_kwargs={"resolve_fks": False}) as batch:
+    sqlite = _sqlite()
+    if sqlite:
+        for table in AUTOINCREMENTED:
+            if table != "posts":
+                _rebuild(table, autoincrement=False)
+    with op.batch_alter_table(
+        "posts", recreate="always" if sqlite else "auto", **_batch_options(False)
+    ) as batch:
         batch.drop_column("excerpt")
         batch.drop_column("html")
