@@ -1,5 +1,5 @@
-"""User: an account. The email is stored lower-cased and unique case-insensitively.
-AUTOINCREMENT on SQLite: a deleted account's id is never reused."""
+"""User: an account. The email is stored in one canonical form (dal.emails) and is unique
+case-insensitively. AUTOINCREMENT on SQLite: a deleted account's id is never reused."""
 
 from __future__ import annotations
 
@@ -34,5 +34,5 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-# one account per address, whatever its case (emails are also stored lower-cased)
+# one account per address, whatever its case (emails are also stored in their canonical form)
 Index("uq_users_email_lower", func.lower(User.email), unique=True)

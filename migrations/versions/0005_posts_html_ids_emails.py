@@ -1,27 +1,35 @@
-"""Rendered posts, ids never reused on SQLite.
+"""Rendered posts, ids never reused on SQLite, emails in their canonical form.
 
 - posts.html and posts.excerpt: each post's body rendered once (core.markdown), filled here
   batch by batch for the posts that exist, so that page views never render Markdown.
 - SQLite: users, posts, sessions and auth_events are rebuilt with AUTOINCREMENT, so a deleted
   row's id is never handed out again (PostgreSQL sequences already never reuse one).
+- users.email in its canonical form (dal.emails). When two accounts turn out to share a
+  mailbox, both are kept: the address of the one that cannot take the canonical form (it is
+  held by the other, or by an older account of the same mailbox) is left as it is, and logged.
 
-Downgrading drops the rendered columns and AUTOINCREMENT.
+Downgrading drops the rendered columns and AUTOINCREMENT; emails stay canonical (the spelling
+they had before is not kept, and the canonical form is valid under the old rules too).
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30
 """
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 
 from core.markdown import render_post
+from dal.emails import canonical
 
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+log = logging.getLogger("alembic.runtime.migration")
 BATCH = 200
 AUTOINCREMENTED = ("users", "posts", "sessions", "auth_events")
 
@@ -75,6 +83,40 @@ def _fill_rendered_posts() -> None:
         last = rows[-1].id
 
 
+def _normalise_emails() -> None:
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("email", sa.String))
+    bind = op.get_bind()
+    taken = {email.lower() for email in bind.execute(sa.select(users.c.email)).scalars()}
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(users.c.id, users.c.email).where(users.c.id > last).order_by(users.c.id).limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            try:
+                stored = canonical(row.email)
+            except ValueError:
+                log.warning("user %s: email %r is not a valid address; left as it is", row.id, row.email)
+                continue
+            if stored == row.email:
+                continue
+            if stored.lower() in taken:
+                log.warning(
+                    "user %s: email %r left as it is: its canonical form %r belongs to another "
+                    "account (the same mailbox); merge or remove one of them by hand",
+                    row.id,
+                    row.email,
+                    stored,
+                )
+                continue
+            bind.execute(users.update().where(users.c.id == row.id).values(email=stored))
+            taken.discard(row.email.lower())
+            taken.add(stored.lower())
+        last = rows[-1].id
+
+
 def upgrade() -> None:
     op.add_column("posts", sa.Column("html", sa.Text(), nullable=True))
     op.add_column("posts", sa.Column("excerpt", sa.String(length=255), nullable=True))
@@ -89,6 +131,7 @@ def upgrade() -> None:
         for table in AUTOINCREMENTED:
             if table != "posts":  # rebuilt just above
                 _rebuild(table, autoincrement=True)
+    _normalise_emails()
 
 
 def downgrade() -> None:
