@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.validation import has_control_characters, text_problem
+from dal import emails
 
 MIN_PASSWORD = 8
 MAX_PASSWORD_BYTES = 72
@@ -16,12 +16,11 @@ MAX_NAME = 100
 
 
 def normalise_email(value: str) -> str:
-    email = value.strip().lower()
+    """The address in its stored form (dal.emails): any spelling of one mailbox gives one."""
     try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
+        return emails.canonical(value)
+    except ValueError as exc:
         raise ValueError(f"Enter a valid email address ({exc})") from None
-    return email
 
 
 def check_name(value: str) -> str:
@@ -69,7 +68,9 @@ class LoginInput(_Form):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        return value.strip().lower()  # any string: a bad one simply matches no account
+        # any spelling of an account's address finds it; any other string matches no account
+        # (and still costs one password check)
+        return emails.lookup_form(value)
 
     @field_validator("password")
     @classmethod

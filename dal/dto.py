@@ -76,7 +76,11 @@ class PostDTO:
     created_at: str
     updated_at: str
     author: AuthorDTO
-    author_avatar_url: str | None = None  # for pages; not part of the API's post
+    # for pages, not part of the API's post: the avatar, the plain-text excerpt, and the
+    # rendered body (safe HTML, rendered when the post was written; only get_post loads it)
+    author_avatar_url: str | None = None
+    excerpt: str = ""
+    html: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,23 @@
 Rules: anyone reads published posts; a draft exists only for its author and admins (404 for
 everyone else, so draft ids do not leak); only a signed-in user writes, always as themselves;
 only the author or an admin changes or deletes (others: 403 on a published post, 404 on a draft).
+
+The body is rendered (safe HTML and a plain-text excerpt) when it is written, off the event
+loop and within core.markdown's time limit; a body that cannot be rendered in time is refused
+(400 on body) and nothing changes. Reading a post never renders anything.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer
 
+from core import markdown
 from core.validation import has_control_characters
 from dal import db
 from dal.dto import AuthorDTO, PostDTO, PostPage, UserDTO, iso
-from dal.errors import Forbidden, NotFound
+from dal.errors import Forbidden, Invalid, NotFound
 from dal.ids import MAX_ID, parse_id
 from dal.users import avatar_url
 from models import Post, User
@@ -22,6 +28,7 @@ MAX_TITLE = 200
 MAX_BODY = 100_000
 MAX_PER_PAGE = 100
 NOT_FOUND = "Post not found"
+TOO_COMPLEX = "This post is too complex to display; simplify its formatting"
 
 
 def _title(value: str) -> str:
@@ -108,7 +115,16 @@ def _may_manage(viewer: UserDTO | None, post: Post) -> bool:
     return viewer is not None and (viewer.id == post.author_id or viewer.is_admin)
 
 
-def _to_dto(post: Post, author: User) -> PostDTO:
+async def _rendered(body: str) -> dict[str, str]:
+    """The columns derived from body: {"html": ..., "excerpt": ...}."""
+    try:
+        rendered = await markdown.render(body)
+    except markdown.TooComplex:
+        raise Invalid("body", TOO_COMPLEX) from None
+    return {"html": rendered.html, "excerpt": rendered.excerpt}
+
+
+def _to_dto(post: Post, author: User, *, with_html: bool = True) -> PostDTO:
     return PostDTO(
         id=post.id,
         title=post.title,
@@ -118,6 +134,8 @@ def _to_dto(post: Post, author: User) -> PostDTO:
         updated_at=iso(post.updated_at),
         author=AuthorDTO(id=author.id, name=author.name),
         author_avatar_url=avatar_url(author.avatar),
+        excerpt=post.excerpt,
+        html=post.html if with_html else None,
     )
 
 
@@ -129,7 +147,10 @@ def can_edit(viewer: UserDTO | None, post: PostDTO) -> bool:
 async def list_posts(viewer: UserDTO | None, query: ListQuery) -> PostPage:
     """Published posts, newest first. With author=the viewer (or any author, for an admin)
     that author's drafts are included too."""
-    statement: Select = select(Post, User).join(User, Post.author_id == User.id)
+    # lists show excerpts: the rendered bodies stay in the database
+    statement: Select = (
+        select(Post, User).join(User, Post.author_id == User.id).options(defer(Post.html, raiseload=True))
+    )
     if query.author is not None:
         statement = statement.where(Post.author_id == query.author)
         if not (viewer is not None and (viewer.id == query.author or viewer.is_admin)):
@@ -142,7 +163,7 @@ async def list_posts(viewer: UserDTO | None, query: ListQuery) -> PostPage:
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         )
-        posts = [_to_dto(post, author) for post, author in rows]
+        posts = [_to_dto(post, author, with_html=False) for post, author in rows]
         if query.page == 1 and len(posts) < query.per_page:
             total = len(posts)  # the whole list fits on the first page: no COUNT needed
         else:
@@ -179,8 +200,11 @@ async def get_post(viewer: UserDTO | None, post_id: int | str) -> PostDTO:
 
 async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
     """A new post by the viewer, whatever else the request says."""
+    rendered = await _rendered(data.body)
     async with db.session() as session:
-        post = Post(author_id=viewer.id, title=data.title, body=data.body, published=data.published)
+        post = Post(
+            author_id=viewer.id, title=data.title, body=data.body, published=data.published, **rendered
+        )
         session.add(post)
         await session.commit()
         author = await session.get(User, viewer.id)
@@ -188,9 +212,15 @@ async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
 
 
 async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | PostChanges) -> PostDTO:
+    post_id = parse_id(post_id, NOT_FOUND)
+    values = changes.model_dump(exclude_none=True)
+    if "body" in values:
+        async with db.read() as session:
+            await _load_for_change(session, viewer, post_id)  # refuse before spending a render
+        values.update(await _rendered(values["body"]))
     async with db.session() as session:
-        post, author = await _load_for_change(session, viewer, parse_id(post_id, NOT_FOUND))
-        for name, value in changes.model_dump(exclude_none=True).items():
+        post, author = await _load_for_change(session, viewer, post_id)
+        for name, value in values.items():
             setattr(post, name, value)
         await session.commit()
         return _to_dto(post, author)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dal import audit, db
+from dal import audit, db, emails
 from dal.access import check_role
 from dal.dto import Authenticated, UserDTO, iso
 from dal.errors import EmailTaken, Forbidden, Invalid, NotFound
@@ -35,7 +35,8 @@ def to_dto(user: User) -> UserDTO:
 
 
 async def create_user(name: str, email: str, password: str) -> Authenticated:
-    """A new account (email already normalised); EmailTaken if the address is registered."""
+    """A new account; EmailTaken if the address (in any spelling) is registered."""
+    email = emails.canonical(email)  # the stored form; the unique index compares that
     password_hash = await hash_password(password, db.state.bcrypt_rounds)
     async with db.session() as session:
         user = User(name=name, email=email, password_hash=password_hash)
@@ -140,7 +141,7 @@ async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit
 async def promote(email: str) -> UserDTO:
     """Make the user with this email an admin (the command line's `python app.py promote`)."""
     async with db.session() as session:
-        user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        user = await session.scalar(select(User).where(func.lower(User.email) == emails.lookup_form(email)))
         if user is None:
             raise NotFound(f"No user with the email {email.strip()!r}")
         user.role = "admin"

@@ -1,6 +1,7 @@
 """AuthEvent: the audit log of authentication (sign-up, logins, logouts, password and role
 changes, revoked sessions, throttling). Its rows are also what throttling counts: an attempt
-is written as a failure (detail "pending") before it is checked, then settled."""
+is written as a failure (detail "pending") before it is checked, then settled. AUTOINCREMENT
+on SQLite: an event's id is never reused, even after old events are removed."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class AuthEvent(Base):
         Index("ix_auth_events_kind_email_created_at", "kind", "email", "created_at"),
         Index("ix_auth_events_kind_ip_created_at", "kind", "ip", "created_at"),
         Index("ix_auth_events_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

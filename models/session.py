@@ -1,4 +1,5 @@
-"""Session: one signed-in browser in database mode. Only the token's SHA-256 is stored."""
+"""Session: one signed-in browser in database mode. Only the token's SHA-256 is stored.
+AUTOINCREMENT on SQLite: an ended session's id is never given to another session."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from models.types import UTCDateTime, utcnow
 
 class Session(Base):
     __tablename__ = "sessions"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,4 +1,5 @@
-"""User: an account. The email is stored lower-cased and unique case-insensitively."""
+"""User: an account. The email is stored in one canonical form (dal.emails) and is unique
+case-insensitively. AUTOINCREMENT on SQLite: a deleted account's id is never reused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ ROLES = ("user", "admin")
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('user', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'admin')", name="role"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -30,5 +34,5 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-# one account per address, whatever its case (emails are also stored lower-cased)
+# one account per address, whatever its case (emails are also stored in their canonical form)
 Index("uq_users_email_lower", func.lower(User.email), unique=True)

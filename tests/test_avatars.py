@@ -1,9 +1,11 @@
 """Avatars: PNG, JPEG or WebP up to 2 MB, typed by content, stored outside static/ under a
-random name, served with nosniff and a long cache life, old files removed."""
+random name, served with nosniff and a long cache life, old files removed, even when many
+uploads and deletes of one user run at once."""
 
 import pytest
 
 from tests.auth_helpers import signed_up
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.gen_test
 
@@ -143,3 +145,49 @@ async def test_the_avatar_stands_beside_the_users_posts(client):
     ).json()
     assert f'src="{url}"' in (await client.another().get(f"/posts/{post['id']}")).text
     assert f'src="{url}"' in (await client.another().get("/posts")).text
+
+
+# --- concurrent uploads and deletes --------------------------------------------------------
+
+
+async def referenced_avatar(email: str) -> str | None:
+    """The avatar file the users table references for this account (read from the database)."""
+    from sqlalchemy import select
+
+    from dal import db
+    from models import User
+
+    async with db.read() as session:
+        return await session.scalar(select(User.avatar).where(User.email == email))
+
+
+def upload(data: bytes):
+    return ("PUT", "/api/me/avatar", {"body": data, "headers": {"Content-Type": "application/octet-stream"}})
+
+
+async def test_concurrent_uploads_leave_only_the_referenced_file_and_a_delete_leaves_none(client, folder):
+    await signed_up(client)
+    for _ in range(3):
+        responses = await at_once(client, [upload(data) for data in (PNG, JPEG, WEBP, PNG) * 2])
+        assert [r.status for r in responses] == [200] * 8, [r.text for r in responses]
+        referenced = await referenced_avatar("ada@example.com")
+        assert {p.name for p in folder.iterdir()} == {referenced}
+        assert f"/media/avatars/{referenced}" in {r.json()["avatar_url"] for r in responses}
+    deleted = await at_once(client, [("DELETE", "/api/me/avatar", {})] * 3)
+    assert [r.status for r in deleted] == [204] * 3
+    assert list(folder.iterdir()) == []
+    assert await referenced_avatar("ada@example.com") is None
+
+
+async def test_any_mix_of_concurrent_uploads_and_deletes_leaves_at_most_the_referenced_file(client, folder):
+    await signed_up(client)
+    delete = ("DELETE", "/api/me/avatar", {})
+    for mix in (
+        [upload(PNG), delete, upload(JPEG), upload(WEBP), delete, upload(PNG)],
+        [delete, upload(PNG), delete, upload(JPEG), delete, upload(WEBP), delete, upload(PNG)],
+        [upload(PNG)] * 6 + [delete],
+    ):
+        responses = await at_once(client, mix)
+        assert sorted({r.status for r in responses}) in ([200, 204], [200]), [r.text for r in responses]
+        referenced = await referenced_avatar("ada@example.com")
+        assert {p.name for p in folder.iterdir()} == ({referenced} if referenced else set())

@@ -1,11 +1,13 @@
 """Posts over HTTP for two users A and B and an admin: the rules for every verb, pagination,
-ids, validation, safe Markdown, and the pages' forms. Both session modes, both databases."""
+ids, validation, safe Markdown rendered once when written (hostile bodies included), and the
+pages' forms. Both session modes, both databases."""
 
 from html.parser import HTMLParser
 
 import pytest
 
 from tests.auth_helpers import make_admin, signed_up
+from tests.concurrency import answered_meanwhile
 
 pytestmark = pytest.mark.gen_test
 
@@ -347,3 +349,142 @@ async def test_dashboard_lists_my_posts_including_drafts(people):
 async def test_nul_characters_in_a_post_are_refused(people):
     response = await people["a"].post("/api/posts", json_body={"title": "a\x00b", "body": "x"})
     assert response.status == 400 and response.json()["issues"][0]["path"] == ["title"]
+
+
+# --- rendered once, when written ---------------------------------------------------------------
+
+
+async def stored(post_id: int) -> tuple[str, str]:
+    """(html, excerpt) as the posts table holds them."""
+    from sqlalchemy import select
+
+    from dal import db
+    from models import Post
+
+    async with db.read() as session:
+        return tuple((await session.execute(select(Post.html, Post.excerpt).where(Post.id == post_id))).one())
+
+
+async def test_pages_show_the_html_and_excerpt_stored_when_the_post_was_written(people):
+    from sqlalchemy import update
+
+    from dal import db
+    from models import Post
+
+    post = await create(people["a"], title="Stored", body="Some *text*")
+    assert await stored(post["id"]) == ("<p>Some <em>text</em></p>\n", "Some text")
+    # the pages read what was stored: they do not render the body again
+    async with db.session() as session:
+        await session.execute(
+            update(Post)
+            .where(Post.id == post["id"])
+            .values(html="<p>as stored</p>", excerpt="stored excerpt")
+        )
+        await session.commit()
+    page = await people["anon"].get(f"/posts/{post['id']}")
+    assert '<div class="post-body"><p>as stored</p></div>' in page.text and "<em>text</em>" not in page.text
+    assert '<p class="excerpt">stored excerpt</p>' in (await people["anon"].get("/posts")).text
+    # and the API still answers with the Markdown source, nothing more
+    api = (await people["anon"].get(f"/api/posts/{post['id']}")).json()
+    assert api["body"] == "Some *text*" and set(api) == {
+        "id", "title", "body", "published", "created_at", "updated_at", "author"
+    }  # fmt: skip
+    listed = (await people["anon"].get("/api/posts")).json()["posts"]
+    assert [set(p) for p in listed] == [set(api)]
+
+
+async def test_every_way_of_writing_a_body_stores_its_rendering(people):
+    a = people["a"]
+    post = await create(a, body="one")
+    assert (
+        await a.request("PUT", f"/api/posts/{post['id']}", json_body={"title": "T", "body": "*two*"})
+    ).status == 200
+    assert (await stored(post["id"]))[0] == "<p><em>two</em></p>\n"
+    patched = await a.request("PATCH", f"/api/posts/{post['id']}", json_body={"body": "**three**"})
+    assert patched.status == 200
+    assert (await stored(post["id"]))[0] == "<p><strong>three</strong></p>\n"
+    assert (await a.request("PATCH", f"/api/posts/{post['id']}", json_body={"title": "U"})).status == 200
+    assert (await stored(post["id"]))[0] == "<p><strong>three</strong></p>\n"  # the body did not change
+    edited = await a.post(
+        f"/posts/{post['id']}/edit", form={"title": "V", "body": "`four`", "published": "on"}
+    )
+    assert edited.status == 303
+    assert (await stored(post["id"]))[0] == "<p><code>four</code></p>\n"
+    created = await a.post("/posts/new", form={"title": "W", "body": "# five", "published": "on"})
+    new_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    assert await stored(new_id) == ("<h1>five</h1>\n", "five")
+
+
+async def test_the_posts_list_shows_plain_text_excerpts_cut_at_a_word(people):
+    words = " ".join(f"word{i}" for i in range(60))
+    body = f"# A *heading*\n\nSome **bold** & [a link](https://example.org) <b>raw</b>\n\n- item\n\n```\ncode\n```\n\n{words}"
+    await create(people["a"], body=body)
+    page = (await people["anon"].get("/posts")).text
+    shown = page.split('<p class="excerpt">')[1].split("</p>")[0]
+    text = "A heading Some bold &amp; a link &lt;b&gt;raw&lt;/b&gt; item code " + words
+    cut = "A heading Some bold & a link <b>raw</b> item code " + words
+    assert shown.endswith("…") and "word59" not in shown
+    plain = shown.removesuffix("…").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    assert len(plain) <= 200 and cut.startswith(plain) and cut[len(plain)] == " "  # a whole word
+    assert text.startswith(shown.removesuffix("…"))
+    assert "**" not in shown and "#" not in shown and "](" not in shown
+
+
+TOO_COMPLEX = "This post is too complex to display; simplify its formatting"
+# bodies markdown-it-py is slowest on (bench/markdown_worst.py times them), all at 100 KB
+PATHOLOGICAL = {
+    "image brackets": "![" * 50_000,
+    "link brackets": "[" * 100_000,
+    "emphasis delimiters": "*_" * 50_000,
+    "unclosed links": "[](" * 33_333,
+    "table": "|a|b|\n|-|-|\n" + "|x|y|\n" * 16_000,
+    "nesting": "".join("> " * 30 + "- " * 30 + "a\n" for _ in range(1_000)),
+}
+
+
+@pytest.mark.parametrize("session_mode", ["database"])
+@pytest.mark.parametrize("kind", PATHOLOGICAL)
+async def test_a_pathological_body_is_stored_or_refused_and_never_stalls_the_server(people, kind):
+    body = PATHOLOGICAL[kind][:100_000]
+    writing = people["a"].post("/api/posts", json_body={"title": kind, "body": body, "published": True})
+    response, answered = await answered_meanwhile(people["a"], writing)
+    if kind == "image brackets":  # about a second of rendering, or the time limit: never on the loop
+        assert answered >= 1
+    if response.status == 400:
+        assert response.json()["issues"] == [{"path": ["body"], "message": TOO_COMPLEX}]
+        assert (await people["a"].get("/api/posts")).json()["total"] == 0
+        return
+    assert response.status == 201, response.text
+    post_id = response.json()["id"]
+    html, excerpt = await stored(post_id)
+    page = await people["anon"].get(f"/posts/{post_id}")
+    assert page.status == 200 and f'<div class="post-body">{html}</div>' in page.text
+    listing = await people["anon"].get("/posts")
+    assert listing.status == 200 and len(excerpt) <= 201
+
+
+async def test_a_body_that_cannot_render_in_time_is_refused_naming_the_body(people, monkeypatch):
+    from core import markdown
+
+    a = people["a"]
+    post = await create(a, title="Before", body="before")
+    monkeypatch.setattr(markdown, "TIME_LIMIT", -1.0)  # no body renders in time now
+    created = await a.post("/api/posts", json_body={"title": "t", "body": "x"})
+    assert created.status == 400
+    assert created.json()["issues"] == [{"path": ["body"], "message": TOO_COMPLEX}]
+    for method, change in (("PUT", {"title": "After", "body": "after"}), ("PATCH", {"body": "after"})):
+        response = await a.request(method, f"/api/posts/{post['id']}", json_body=change)
+        assert response.status == 400 and response.json()["issues"][0]["path"] == ["body"], method
+    form = await a.post("/posts/new", form={"title": "From the form", "body": "kept text"})
+    assert form.status == 400
+    assert (
+        f'id="body-error" aria-live="polite">{TOO_COMPLEX}' in form.text
+        and "kept text</textarea>" in form.text
+    )
+    edit = await a.post(f"/posts/{post['id']}/edit", form={"title": "After", "body": "after"})
+    assert edit.status == 400 and TOO_COMPLEX in edit.text
+    # nothing changed; a change that leaves the body alone needs no rendering
+    assert (await a.get(f"/api/posts/{post['id']}")).json()["body"] == "before"
+    assert (await a.get("/api/posts")).json()["total"] == 1
+    renamed = await a.request("PATCH", f"/api/posts/{post['id']}", json_body={"title": "Renamed"})
+    assert renamed.status == 200 and renamed.json()["title"] == "Renamed"
