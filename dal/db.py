@@ -110,7 +110,8 @@ async def read_connection() -> AsyncIterator[AsyncConnection]:
 
 
 async def give_back_reads() -> None:
-    """Before a write: the request's read connection goes back to the pool."""
+    """Before a write, or slow work that needs no database (bcrypt, rendering): the request's
+    read connection goes back to the pool (the next read checks one out again)."""
     scope = _scope.get()
     if _lendable(scope):
         assert scope is not None

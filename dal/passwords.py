@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import bcrypt
 
+from dal import db
+
 MAX_BYTES = 72
 
 
@@ -33,6 +35,8 @@ _pool = ThreadPoolExecutor(
 
 
 async def _run(function, *args):  # noqa: ANN001, ANN202
+    # bcrypt takes a quarter of a second: the request's database connection waits in the pool
+    await db.give_back_reads()
     return await asyncio.get_running_loop().run_in_executor(_pool, function, *args)
 
 

@@ -117,6 +117,7 @@ def _may_manage(viewer: UserDTO | None, post: Post) -> bool:
 
 async def _rendered(body: str) -> dict[str, str]:
     """The columns derived from body: {"html": ..., "excerpt": ...}."""
+    await db.give_back_reads()  # rendering may take a while: the connection waits in the pool
     try:
         rendered = await markdown.render(body)
     except markdown.TooComplex:

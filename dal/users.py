@@ -56,6 +56,7 @@ async def verify_credentials(email: str, password: str) -> tuple[Authenticated |
     for the audit log only). Costs one bcrypt verification either way."""
     async with db.read() as session:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    await db.give_back_reads()  # bcrypt next: the connection waits in the pool meanwhile
     ok = await verify_password(password, user.password_hash if user else None, db.state.bcrypt_rounds)
     if user is None:
         return None, "unknown email"

@@ -188,3 +188,21 @@ async def test_the_access_log_is_one_short_line(client, caplog):
         assert (await client.get("/api/posts?page=1")).status == 200
     [line] = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
     assert line.startswith("200 GET /api/posts?page=1 ") and line.endswith("ms")
+
+
+async def test_no_connection_is_held_while_bcrypt_runs(client, app, monkeypatch):
+    """bcrypt takes a quarter of a second at cost 12: the request's connection waits in the pool."""
+    from dal import passwords
+
+    pool = app.db.engine.sync_engine.pool
+    held = []
+    real = passwords.bcrypt.checkpw
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda *a: held.append(pool.checkedout()) or real(*a))
+    await signed_up(client)
+    assert (
+        await client.post("/api/auth/login", json_body={"email": "ada@example.com", "password": "x" * 8})
+    ).status == 401
+    assert (
+        await client.post("/api/auth/login", json_body={"email": "nobody@example.com", "password": "x" * 8})
+    ).status == 401
+    assert held == [0, 0]
