@@ -12,8 +12,7 @@ loop and within core.markdown's time limit; a body that cannot be rendered in ti
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer
+from sqlalchemy import Select, and_, bindparam, func, select
 
 from core import markdown
 from core.validation import has_control_characters
@@ -125,7 +124,7 @@ async def _rendered(body: str) -> dict[str, str]:
     return {"html": rendered.html, "excerpt": rendered.excerpt}
 
 
-def _to_dto(post: Post, author: User, *, with_html: bool = True) -> PostDTO:
+def _to_dto(post: Post, author: User) -> PostDTO:
     return PostDTO(
         id=post.id,
         title=post.title,
@@ -136,7 +135,7 @@ def _to_dto(post: Post, author: User, *, with_html: bool = True) -> PostDTO:
         author=AuthorDTO(id=author.id, name=author.name),
         author_avatar_url=avatar_url(author.avatar),
         excerpt=post.excerpt,
-        html=post.html if with_html else None,
+        html=post.html,
     )
 
 
@@ -145,30 +144,71 @@ def can_edit(viewer: UserDTO | None, post: PostDTO) -> bool:
     return viewer is not None and (viewer.id == post.author.id or viewer.is_admin)
 
 
+# The lists' statements, built once (a page of rows, and its count). Which one runs is the
+# authorization rule, decided in list_posts: drafts only in an author's own list (or an admin's).
+# Lists show excerpts: the rendered bodies stay in the database.
+_LISTED = (
+    Post.id,
+    Post.title,
+    Post.body,
+    Post.published,
+    Post.created_at,
+    Post.updated_at,
+    Post.excerpt,
+    Post.author_id,
+    User.name.label("author_name"),
+    User.avatar.label("author_avatar"),
+)
+
+
+def _list_statements(condition) -> tuple[Select, Select]:  # noqa: ANN001
+    rows = select(*_LISTED).join(User, Post.author_id == User.id).where(condition)
+    page = (
+        rows.order_by(Post.created_at.desc(), Post.id.desc())
+        .offset(bindparam("skip"))
+        .limit(bindparam("take"))
+    )
+    return page, select(func.count()).select_from(rows.subquery())
+
+
+PUBLISHED = _list_statements(Post.published.is_(True))
+AUTHORS_PUBLISHED = _list_statements(and_(Post.author_id == bindparam("author"), Post.published.is_(True)))
+AUTHORS_ALL = _list_statements(Post.author_id == bindparam("author"))  # drafts included
+ONE_POST = (
+    select(*_LISTED, Post.html).join(User, Post.author_id == User.id).where(Post.id == bindparam("post_id"))
+)
+
+
+def _from_row(row, *, with_html: bool = False) -> PostDTO:  # noqa: ANN001
+    return PostDTO(
+        id=row.id,
+        title=row.title,
+        body=row.body,
+        published=row.published,
+        created_at=iso(row.created_at),
+        updated_at=iso(row.updated_at),
+        author=AuthorDTO(id=row.author_id, name=row.author_name),
+        author_avatar_url=avatar_url(row.author_avatar),
+        excerpt=row.excerpt,
+        html=row.html if with_html else None,
+    )
+
+
 async def list_posts(viewer: UserDTO | None, query: ListQuery) -> PostPage:
     """Published posts, newest first. With author=the viewer (or any author, for an admin)
     that author's drafts are included too."""
-    # lists show excerpts: the rendered bodies stay in the database
-    statement: Select = (
-        select(Post, User).join(User, Post.author_id == User.id).options(defer(Post.html, raiseload=True))
-    )
-    if query.author is not None:
-        statement = statement.where(Post.author_id == query.author)
-        if not (viewer is not None and (viewer.id == query.author or viewer.is_admin)):
-            statement = statement.where(Post.published.is_(True))
+    params = {"skip": (query.page - 1) * query.per_page, "take": query.per_page}
+    if query.author is None:
+        page, count = PUBLISHED
     else:
-        statement = statement.where(Post.published.is_(True))
-    async with db.read() as session:
-        rows = await session.execute(
-            statement.order_by(Post.created_at.desc(), Post.id.desc())
-            .offset((query.page - 1) * query.per_page)
-            .limit(query.per_page)
-        )
-        posts = [_to_dto(post, author, with_html=False) for post, author in rows]
-        if query.page == 1 and len(posts) < query.per_page:
-            total = len(posts)  # the whole list fits on the first page: no COUNT needed
-        else:
-            total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        params["author"] = query.author
+        own = viewer is not None and (viewer.id == query.author or viewer.is_admin)
+        page, count = AUTHORS_ALL if own else AUTHORS_PUBLISHED
+    posts = [_from_row(row) for row in await db.fetch(page, params)]
+    if query.page == 1 and len(posts) < query.per_page:
+        total = len(posts)  # the whole list fits on the first page: no COUNT needed
+    else:
+        total = (await db.fetch_one(count, params))[0] or 0
     return PostPage(posts=posts, page=query.page, per_page=query.per_page, total=total)
 
 
@@ -194,9 +234,14 @@ async def _load_for_change(session, viewer: UserDTO, post_id: int) -> tuple[Post
 
 
 async def get_post(viewer: UserDTO | None, post_id: int | str) -> PostDTO:
-    """One post as the viewer may see it (an id from a URL is checked here: junk is NotFound)."""
-    async with db.read() as session:
-        return _to_dto(*await _load(session, viewer, parse_id(post_id, NOT_FOUND)))
+    """One post as the viewer may see it (an id from a URL is checked here: junk is NotFound;
+    a draft is NotFound for anyone but its author and admins)."""
+    row = await db.fetch_one(ONE_POST, {"post_id": parse_id(post_id, NOT_FOUND)})
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    if not row.published and not (viewer is not None and (viewer.id == row.author_id or viewer.is_admin)):
+        raise NotFound(NOT_FOUND)  # a draft does not exist for anyone else
+    return _from_row(row, with_html=True)
 
 
 async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
