@@ -194,7 +194,8 @@ async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTTPServer) -> None:
     """Stop accepting, let the requests in flight finish (up to GRACE_SECONDS), close the
-    remaining (idle) connections and the database pool."""
+    remaining (idle) connections, wait for the requests' database scopes to end, then close
+    the database pool."""
     log.info("shutting down: %d request(s) in flight", app.in_flight)
     server.stop()
     app.drained = asyncio.Event()  # BaseHandler sets it when the last request finishes
@@ -207,6 +208,13 @@ async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTT
         await asyncio.wait_for(server.close_all_connections(), timeout=5)
     except TimeoutError:
         log.warning("some connections did not close in time")
+    # a request whose client went away is no longer in flight but may still hold a database
+    # connection until its loader or handler returns: let it give the connection back first
+    try:
+        async with asyncio.timeout(5):
+            await dal_db.drained()
+    except TimeoutError:
+        log.warning("%d request(s) still held a database connection at shutdown", dal_db.open_scopes())
     await app.db.dispose()
     log.info("stopped")
 

@@ -56,7 +56,7 @@ def _database() -> Database:
 # --- the request's connection --------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # each scope is itself (kept in a set)
 class Scope:
     task: asyncio.Task | None = field(default_factory=asyncio.current_task)
     connection: AsyncConnection | None = None
@@ -69,6 +69,8 @@ class Scope:
 
 
 _scope: ContextVar[Scope | None] = ContextVar("dal_request_scope", default=None)
+_open: set[Scope] = set()  # every scope not yet ended, for drained()
+_drained: list[asyncio.Event] = []  # set when the last open scope ends
 
 
 @asynccontextmanager
@@ -76,11 +78,36 @@ async def request_scope() -> AsyncIterator[Scope]:
     """One request's use of the database: at most one connection, returned at the end."""
     scope = Scope()
     token = _scope.set(scope)
+    _open.add(scope)
     try:
         yield scope
     finally:
         _scope.reset(token)
-        await scope.release()
+        try:
+            await scope.release()
+        finally:
+            _open.discard(scope)
+            if not _open:
+                for waiting in _drained:
+                    waiting.set()
+
+
+async def drained() -> None:
+    """Return once every request scope has ended and given its connection back (a request
+    whose client went away still runs to its end). Shutting down awaits it, bounded, before
+    the pool is disposed."""
+    if not _open:
+        return
+    event = asyncio.Event()
+    _drained.append(event)
+    try:
+        await event.wait()
+    finally:
+        _drained.remove(event)
+
+
+def open_scopes() -> int:
+    return len(_open)
 
 
 def _lendable(scope: Scope | None) -> bool:

@@ -206,3 +206,61 @@ async def test_no_connection_is_held_while_bcrypt_runs(client, app, monkeypatch)
         await client.post("/api/auth/login", json_body={"email": "nobody@example.com", "password": "x" * 8})
     ).status == 401
     assert held == [0, 0]
+
+
+SLOW_PAGE = """
+import asyncio
+
+from dal import posts
+
+ACCESS = "user"
+
+
+async def get_server_side_props(req):
+    await posts.list_posts(req.user, posts.ListQuery())  # the request now holds a connection
+    await asyncio.sleep(1)
+    return {"props": {}}
+"""
+
+
+async def test_shutting_down_waits_for_a_request_whose_client_left_to_give_its_connection_back(
+    io_loop, auth_settings, tmp_path
+):
+    """SIGTERM's shut_down: a request whose client went away is no longer in flight, but its
+    loader still holds a connection: the pool is disposed only after it gave it back."""
+    import shutil
+
+    import tornado.httpserver
+    import tornado.netutil
+
+    from app import ROOT, make_app, shut_down
+    from dal import db as dal_db
+
+    shutil.copytree(ROOT / "pages", tmp_path / "pages")
+    (tmp_path / "pages" / "slow.py").write_text(SLOW_PAGE)
+    (tmp_path / "pages" / "slow.html").write_text("slow")
+    app = make_app(auth_settings, pages_dir=tmp_path / "pages")
+    [sock] = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server = tornado.httpserver.HTTPServer(app)
+    server.add_sockets([sock])
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    person = Client(tornado.httpclient.AsyncHTTPClient(), base)
+    await signed_up(person)
+    cookie = "; ".join(f"{k}={v}" for k, v in person.cookies.items())
+    pool = app.db.engine.sync_engine.pool
+    with socket.create_connection(sock.getsockname()) as raw:
+        raw.sendall(f"GET /slow HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n".encode())
+        while pool.checkedout() == 0:  # noqa: ASYNC110 (the loader has its connection)
+            await asyncio.sleep(0.01)
+    # the client is gone: the request is no longer in flight, its loader still runs
+    await asyncio.sleep(0.1)
+    disposed_with = []
+    real_dispose = app.db.dispose
+
+    async def dispose():
+        disposed_with.append((pool.checkedout(), dal_db.open_scopes()))
+        await real_dispose()
+
+    app.db.dispose = dispose
+    await shut_down(app, server)
+    assert disposed_with == [(0, 0)]
