@@ -3,8 +3,6 @@ core.validation.parse, which raises the 400 with issues that pages show beside e
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.validation import has_control_characters, text_problem
@@ -93,7 +91,7 @@ class PasswordChangeInput(_Form):
     _new = field_validator("new_password")(check_new_password)
 
 
-def kept_values(body: Any, fields: tuple[str, ...]) -> dict[str, str]:
+def kept_values(body: object, fields: tuple[str, ...]) -> dict[str, str]:
     """What the user typed in these fields, to refill a form after an error (never passwords)."""
     source = body if isinstance(body, dict) else {}
     values = {}

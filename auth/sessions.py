@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
 
+from core.http import BaseHandler
+from core.requests import Request
+from core.responses import Response
 from dal import sessions as dal_sessions
 from dal.dto import UserDTO
 
@@ -35,7 +37,7 @@ class CookieChange:
 
     payload: str | None
 
-    def apply(self, target: Any) -> None:
+    def apply(self, target: Request | Response) -> None:
         if self.payload is None:
             target.clear_cookie(COOKIE)
         else:
@@ -73,7 +75,7 @@ class SessionAuth:
     login_url = "/login"
     home_url = "/dashboard"
 
-    def credential(self, handler: Any) -> str | None:
+    def credential(self, handler: BaseHandler) -> str | None:
         payload = handler.read_signed_cookie(COOKIE, MAX_AGE_DAYS)
         if payload is None or not looks_current(payload):
             if COOKIE in handler.request.cookies:
@@ -81,7 +83,7 @@ class SessionAuth:
             return None
         return payload
 
-    async def verify(self, handler: Any, payload: str) -> tuple[UserDTO, CurrentSession] | None:
+    async def verify(self, handler: BaseHandler, payload: str) -> tuple[UserDTO, CurrentSession] | None:
         verified = await dal_sessions.verify_session(payload)
         if verified is None:
             handler.clear_cookie(COOKIE)
