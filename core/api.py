@@ -25,7 +25,7 @@ from core.errors import ApiError, ErrorAnswers
 from core.http import BaseHandler
 from core.requests import DEFAULT_BODY_LIMIT, parse_limit
 from core.responses import Response, json_bytes
-from core.routing import Route, load_module, scan
+from core.routing import Route, RouteDeclarationError, load_module, scan
 from core.wrappers import Wrapper, compose, mapped_errors
 
 __all__ = ["ApiError", "ApiHandler", "load_api_routes"]
@@ -45,20 +45,42 @@ def load_api_routes(
         path = route.files[0]
         route.module = load_module(path, Path(handlers_dir))
         methods = [m for m in METHODS if callable(getattr(route.module, m, None))]
+        miscased = _miscased(route.module)
         if not methods:
-            raise TypeError(f"{path}: defines none of {', '.join(METHODS)}")
+            if miscased:
+                raise RouteDeclarationError(
+                    f"{route.show()} defines {', '.join(miscased)}; API functions are lower-case: "
+                    + ", ".join(METHODS)
+                )
+            raise RouteDeclarationError(f"{route.show()}: defines none of {', '.join(METHODS)}")
+        if miscased:
+            log.warning(
+                "%s defines %s, which no request reaches: API functions are lower-case (%s)",
+                route.show(),
+                ", ".join(miscased),
+                ", ".join(name.lower() for name in miscased),
+            )
         for name in methods:
             if not inspect.iscoroutinefunction(getattr(route.module, name)):
-                raise TypeError(f"{path}: {name} must be defined with 'async def'")
+                raise RouteDeclarationError(f"{route.show()}: {name} must be defined with 'async def'")
         allowed = [m.upper() for m in methods]
         if "GET" in allowed:
             allowed.insert(allowed.index("GET") + 1, "HEAD")
         route.options["allowed"] = tuple(allowed)
-        route.options["access"] = declared_access(route.module, path)
+        route.options["access"] = declared_access(route.module, route.show())
         wrap = compose(*(wrappers or []), mapped_errors(error_answers))
         route.options["functions"] = {m: wrap(getattr(route.module, m)) for m in methods}
         route.options["limit"] = parse_limit(getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT))
     return routes
+
+
+def _miscased(module: object) -> list[str]:
+    """Functions named like a method but not in lower case (Get, POST): never called."""
+    return sorted(
+        name
+        for name in vars(module)
+        if name.lower() in METHODS and name not in METHODS and callable(getattr(module, name))
+    )
 
 
 @tornado.web.stream_request_body

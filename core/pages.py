@@ -29,7 +29,7 @@ from core.errors import ApiError, default_message
 from core.http import BaseHandler, Redirect
 from core.requests import DEFAULT_BODY_LIMIT, Request, parse_limit
 from core.responses import Response
-from core.routing import Route, load_module, scan
+from core.routing import Route, RouteDeclarationError, load_module, scan
 from core.urls import RouteTable, UnknownRoute
 
 log = logging.getLogger("core.pages")
@@ -61,8 +61,8 @@ class PageSite:
             route.options["access"] = {}
             if py:
                 route.module = load_module(py[0], self.pages_dir)
-                _check_page_module(route.module, py[0])
-                route.options["access"] = declared_access(route.module, py[0])
+                _check_page_module(route.module, route.show(py[0]))
+                route.options["access"] = declared_access(route.module, route.show(py[0]))
             limit = getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT)
             route.options["limit"] = parse_limit(limit)
         self.templates = jinja2.Environment(
@@ -81,11 +81,11 @@ class PageSite:
         return None
 
 
-def _check_page_module(module: Any, path: Path) -> None:
+def _check_page_module(module: Any, shown: str) -> None:
     for name in ("get_server_side_props", "action"):
         fn = getattr(module, name, None)
         if fn is not None and not inspect.iscoroutinefunction(fn):
-            raise TypeError(f"{path}: {name} must be defined with 'async def'")
+            raise RouteDeclarationError(f"{shown}: {name} must be defined with 'async def'")
 
 
 # --- what loaders get and may return --------------------------------------------------------
