@@ -300,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "routes":
         return print_routes()
+    sockets = None
+    if args.command == "serve":  # the port first: the one problem that says nothing about the app
+        sockets = devserver.inherited_sockets() or listen(args.host, port)
+        if workers > 1:  # each worker binds its own: this only checks that no other server has the port
+            for sock in sockets:
+                sock.close()
     check_routes()
     problem = asyncio.run(schema_problem(settings))
     if problem:
@@ -308,10 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "promote":
         return promote(settings, args.email)
     if workers == 1:
-        asyncio.run(serve(settings, devserver.inherited_sockets() or listen(args.host, port)))
+        asyncio.run(serve(settings, sockets))
         return 0
-    for sock in listen(args.host, port):  # each worker shares the port: is it free of other servers?
-        sock.close()
     if settings.development:
         log.info("the development server's restarts are off with --workers > 1")
     return run_workers(

@@ -23,6 +23,7 @@ from core.access import declared_access
 from core.cors import cors_headers, preflight_headers
 from core.errors import ApiError, ErrorAnswers
 from core.http import BaseHandler
+from core.mistakes import AWAIT, RouteMistake, close_coroutines, not_json, note_forgotten_await
 from core.requests import DEFAULT_BODY_LIMIT, parse_limit
 from core.responses import Response, json_bytes
 from core.routing import Route, RouteDeclarationError, load_module, scan
@@ -86,6 +87,8 @@ def _miscased(module: object) -> list[str]:
 @tornado.web.stream_request_body
 class ApiHandler(BaseHandler):
     """Serves one API route, or the JSON 404 when route is None."""
+
+    route_log = log
 
     def initialize(self, route: Route | None, params: dict[str, Any], malformed: bool = False) -> None:
         self.route = route
@@ -192,17 +195,37 @@ class ApiHandler(BaseHandler):
         # one database connection, given back before the answer is written
         async with self.data_scope():
             await self.admit_securely(self.level(), self.credential)
-            result = await function(req)
-        if isinstance(result, Response):
-            await self.send_response(result)
-        elif isinstance(result, (dict, list, BaseModel)):
-            self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json_bytes(result))
-        else:
-            raise TypeError(
-                f"{self.route.files[0]}: {method}() returned {type(result).__name__}; "
+            try:
+                result = await function(req)
+            except Exception as exc:
+                note_forgotten_await(exc, f"{self.route.show()}: {method}()")
+                raise
+        if inspect.iscoroutine(result):
+            close_coroutines(result)
+            raise self.mistake(f"{method}() returned a coroutine: {AWAIT}")
+        if not isinstance(result, (Response, dict, list, BaseModel)):
+            raise self.mistake(
+                f"{method}() returned {type(result).__name__}; "
                 "return a dict, a list, a pydantic model or a Response (empty() for 204)"
             )
+        try:
+            if isinstance(result, Response):
+                await self.send_response(result)
+            else:
+                body = json_bytes(result)
+                self.set_header("Content-Type", "application/json; charset=utf-8")
+                self.finish(body)
+        except (TypeError, ValueError) as exc:
+            data = result.body if isinstance(result, Response) else result
+            problem = None if isinstance(data, BaseModel) else not_json(data, dataclasses_allowed=False)
+            if problem is None:
+                raise
+            raise self.mistake(f"{method}() answered a value that is not JSON {problem}") from exc
+
+    def mistake(self, text: str) -> RouteMistake:
+        """A mistake of this route's module: "handlers/x.py: get() ..."."""
+        assert self.route is not None
+        return RouteMistake(f"{self.route.show()}: {text}")
 
     get = head = post = put = patch = delete = dispatch
 
@@ -214,7 +237,9 @@ class ApiHandler(BaseHandler):
                 self.set_header(name, value)
         elif status_code >= 500:
             payload = {"error": "Internal server error"}
-            if self.settings.get("serve_traceback") and exc is not None:
+            if self.settings.get("serve_traceback") and isinstance(exc, RouteMistake):
+                payload["detail"] = str(exc)
+            elif self.settings.get("serve_traceback") and exc is not None:
                 payload["detail"] = "".join(traceback.format_exception_only(exc)).strip()
         else:
             payload = {"error": ApiError(status_code).message}
