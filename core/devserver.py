@@ -162,6 +162,8 @@ class Supervisor:
         self.retry_at: float | None = None
         self.retry_delay = RETRY_SECONDS[0]
         self.watcher: asyncio.Task[None] | None = None
+        self.report = Path()  # where a child that cannot start writes its Problem
+        self.lifeline = -1  # the read end of the pipe whose end of file tells a child we are gone
 
     def run(self) -> int:
         if not logging.getLogger().handlers:
@@ -172,24 +174,24 @@ class Supervisor:
             print(f"{exc.prefix}{exc}", file=sys.stderr)
             return exc.exit_code
         workdir = tempfile.mkdtemp(prefix="devserver-")
-        lifeline = os.pipe()  # this process holds the write end until it exits
+        self.report = Path(workdir) / "problem.json"
+        pipe = os.pipe()  # this process holds the write end until it exits
+        self.lifeline = pipe[0]
         try:
-            asyncio.run(self._serve(Path(workdir) / "problem.json", lifeline[0]))
+            asyncio.run(self._serve())
         finally:
-            for fd in lifeline:
+            for fd in pipe:
                 os.close(fd)
             for sock in self.sockets:
                 sock.close()
             shutil.rmtree(workdir, ignore_errors=True)
         return 0
 
-    async def _serve(self, report: Path, lifeline: int) -> None:
+    async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        self.report = report
-        self.lifeline = lifeline
         log.info(
             "development server on http://%s:%s: the app restarts when a file changes",
             f"[{self.host}]" if ":" in self.host else self.host,
@@ -232,6 +234,9 @@ class Supervisor:
             *self.argv,
             env={**os.environ, ENV: json.dumps(link)},
             pass_fds=(*fds, self.lifeline),
+            # Ctrl-C reaches this process only, which stops the app with SIGTERM (no
+            # KeyboardInterrupt traceback from an app still importing)
+            start_new_session=True,
         )
         self.watcher = asyncio.create_task(self._watch(self.child))
 

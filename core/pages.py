@@ -404,9 +404,13 @@ class PageHandler(BaseHandler):
         try:
             if template is None:
                 raise LookupError("no error template")
-            self.render_page(
-                template, {"status_code": status_code, "message": message, "detail": detail}, status_code
-            )
+            props = {
+                "status_code": status_code,
+                "message": message,
+                "detail": detail,
+                "mistake": detail is not None and isinstance(exc, RouteMistake),
+            }
+            self.render_page(template, props, status_code)
         except Exception:
             log.exception("the error page for %s failed to render", status_code)
             self.set_header("Content-Type", "text/html; charset=utf-8")

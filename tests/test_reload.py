@@ -135,10 +135,11 @@ class DevServer:
         )
 
 
-def start_dev_server(folder: Path) -> DevServer:
+def start_dev_server(folder: Path, *, migrated: bool = True) -> DevServer:
     project = copy_project(folder)
     url = f"sqlite+aiosqlite:///{folder / 'dev.db'}"
-    assert alembic(url, "-c", str(project / "alembic.ini"), "upgrade", "head").returncode == 0
+    if migrated:
+        assert alembic(url, "-c", str(project / "alembic.ini"), "upgrade", "head").returncode == 0
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development", "SECRET_KEY": "k" * 40}
     process = subprocess.Popen(
@@ -149,7 +150,8 @@ def start_dev_server(folder: Path) -> DevServer:
         stderr=subprocess.DEVNULL,
     )
     server = DevServer(project, process, port, env)
-    eventually(lambda: "Pages are files" in fetch(server.base + "/"))
+    if migrated:
+        eventually(lambda: "Pages are files" in fetch(server.base + "/"))
     return server
 
 
@@ -406,3 +408,15 @@ def test_a_signal_stops_the_server_and_its_app(tmp_path, sig):
             return True
 
     eventually(port_is_free, timeout=15)
+
+
+def test_a_database_behind_its_schema_is_shown_and_retried_until_migrated(tmp_path):
+    server = start_dev_server(tmp_path, migrated=False)
+    try:
+        server.wait_for("/", 500, "The app cannot start", "alembic upgrade head")
+        assert "the database schema is behind" in server.problem()["error"]
+        url = server.env["DATABASE_URL"]
+        assert alembic(url, "-c", str(server.project / "alembic.ini"), "upgrade", "head").returncode == 0
+        server.wait_for("/", 200, "Pages are files")  # no file changed: the server tried again by itself
+    finally:
+        assert stop(server.process) == 0
