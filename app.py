@@ -5,6 +5,9 @@ the data layer's refusals to HTTP answers (error_answer).
 
 Settings come from the environment (config.py) and are checked once at start;
 the database must be at the newest migration (`alembic upgrade head`) before serving.
+A problem at start is one line, "Cannot start: ..." (core.launch); in development,
+`python app.py` (one worker) runs under the development server (core.devserver), which
+restarts the app when a file changes and shows such a problem on every request instead.
 """
 
 from __future__ import annotations
@@ -134,8 +137,8 @@ def make_app(
 
 
 class DatabaseNotReady(NamedProblem):
-    """The database is unreachable or its schema is behind: no code change fixes it, so the
-    development server tries again by itself."""
+    """The database is unreachable or its schema is behind ("Cannot start: ..."): no code
+    change fixes it, so the development server tries again by itself."""
 
     retry = True
 

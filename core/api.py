@@ -6,6 +6,8 @@ A dict, a list or a pydantic model is sent as 200 JSON; a Response (core.respons
 status, headers, cookies, a redirect, an empty 204 or a file; ``raise ApiError(status,
 message)`` is a JSON error, and so is any domain error the app maps (core.errors).
 The body is read as it streams in and refused with 413 past the route's ``BODY_LIMIT``.
+An answer that is not JSON, a forgotten ``await`` or a wrongly cased function (``Get``) is
+named with the file and the fix (core.mistakes).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A page is ``NAME.html`` with an optional ``NAME.py`` holding ``async def
 get_server_side_props(req)`` (and optionally ``async def action(req)`` for form posts) and
 ``ACCESS`` (core.access). Both functions receive the one Request (core.requests).
 The loader returns exactly one of ``{"props": {...}}``, ``{"redirect": {...}}`` or
-``{"not_found": True}``; anything else is a 500 whose log line says what was wrong.
+``{"not_found": True}``; anything else is a 500 whose log line (and development error page)
+says what was wrong and how to fix it (core.mistakes).
 """
 
 from __future__ import annotations
