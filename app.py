@@ -199,6 +199,7 @@ async def schema_problem(settings: Settings) -> str | None:
 
 
 GRACE_SECONDS = 20
+ACCEPTED_SECONDS = 0.1
 
 
 async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
@@ -225,8 +226,11 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
 async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTTPServer) -> None:
     """Stop accepting, let the requests in flight finish (up to GRACE_SECONDS), close the
     remaining (idle) connections and the database pool."""
-    log.info("shutting down: %d request(s) in flight", app.in_flight)
     server.stop()
+    # a connection accepted just before the stop has its request on the way: let it arrive and
+    # count as in flight (answered), rather than close the connection under it
+    await asyncio.sleep(ACCEPTED_SECONDS)
+    log.info("shutting down: %d request(s) in flight", app.in_flight)
     app.drained = asyncio.Event()  # BaseHandler sets it when the last request finishes
     if app.in_flight > 0:
         try:

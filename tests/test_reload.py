@@ -338,22 +338,27 @@ def test_route_problems_and_import_errors_are_shown_naming_the_files_until_fixed
 def test_requests_during_restarts_are_never_refused(server):
     """The socket stays bound: a request that arrives while the app restarts waits for it."""
     outcomes: Counter[str] = Counter()
+    counting = threading.Lock()
     done = threading.Event()
+
+    def count(outcome: str) -> None:
+        with counting:
+            outcomes[outcome] += 1
 
     def hammer() -> None:
         while not done.is_set():
-            for attempt in range(3):  # a connection the stopping app had accepted may be closed
+            for attempt in range(3):  # best effort: a retry is allowed, a refused connection is not
                 try:
                     with urllib.request.urlopen(server.base + "/healthz", timeout=30) as response:
-                        outcomes[f"{response.status}"] += 1
+                        count(str(response.status))
                     break
                 except ConnectionRefusedError:
-                    outcomes["refused"] += 1
+                    count("refused")
                     break
                 except OSError as exc:
-                    outcomes[f"retried {type(exc).__name__}"] += 1
+                    count(f"retried {type(exc).__name__}")
                     if attempt == 2:
-                        outcomes["failed"] += 1
+                        count("failed")
 
     threads = [threading.Thread(target=hammer) for _ in range(4)]
     for thread in threads:
