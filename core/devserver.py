@@ -164,6 +164,9 @@ class Supervisor:
         self.watcher: asyncio.Task[None] | None = None
         self.report = Path()  # where a child that cannot start writes its Problem
         self.lifeline = -1  # the read end of the pipe whose end of file tells a child we are gone
+        self.first: asyncio.subprocess.Process | None = None  # the first child
+        self.stop = asyncio.Event()
+        self.exit_code = 0
 
     def run(self) -> int:
         if not logging.getLogger().handlers:
@@ -185,11 +188,11 @@ class Supervisor:
             for sock in self.sockets:
                 sock.close()
             shutil.rmtree(workdir, ignore_errors=True)
-        return 0
+        return self.exit_code
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
+        stop = self.stop
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         log.info(
@@ -199,6 +202,7 @@ class Supervisor:
         )
         files = await loop.run_in_executor(None, snapshot, self.root)
         await self._start_child()
+        self.first = self.child
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
@@ -249,6 +253,12 @@ class Supervisor:
             problem = Problem(**json.loads(self.report.read_text()))
         except (OSError, ValueError, TypeError):
             problem = Problem(f"the app exited with code {code}: its output is above", retry=True)
+        if process is self.first and problem.exit_code == 2:
+            # bad settings from the start: the environment, fixed at launch, must change (the
+            # message is above); a restart by hand is needed anyway
+            self.exit_code = 2
+            self.stop.set()
+            return
         self._show(problem)
 
     def _show(self, problem: Problem) -> None:

@@ -425,3 +425,19 @@ def test_a_database_behind_its_schema_is_shown_and_retried_until_migrated(tmp_pa
         server.wait_for("/", 200, "Pages are files")  # no file changed: the server tried again by itself
     finally:
         assert stop(server.process) == 0
+
+
+def test_bad_settings_still_stop_the_development_server_at_start(tmp_path):
+    """The environment is fixed at launch: no change to a file can fix it."""
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": "sqlite:///app.db", "SECRET_KEY": "k" * 40}
+    result = subprocess.run(
+        [sys.executable, "app.py", "--port", str(free_port())],
+        cwd=copy_project(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL='sqlite:///app.db' must be an async SQLAlchemy URL" in result.stderr
+    assert "Traceback" not in result.stderr
