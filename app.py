@@ -5,34 +5,48 @@ the data layer's refusals to HTTP answers (error_answer).
 
 Settings come from the environment (config.py) and are checked once at start;
 the database must be at the newest migration (`alembic upgrade head`) before serving.
+A problem at start is one line, "Cannot start: ..." (core.launch); in development,
+`python app.py` (one worker) runs under the development server (core.devserver), which
+restarts the app when a file changes and shows such a problem on every request instead.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    # Before the app's own imports: a broken module (a syntax error in dal/, say) is then
+    # reported as "Cannot start: FILE, line N: ...", and in development the server stays up
+    # and shows it until the file is fixed (core.launch, core.devserver).
+    from core.launch import launch
+
+    sys.exit(launch(Path(__file__)))
 
 import argparse
 import asyncio
 import logging
 import os
 import signal
-import sys
-from pathlib import Path
+import socket
 
 import tornado.httpserver
-import tornado.netutil
 import tornado.web
 
 import middleware as app_middleware
 from auth.sessions import SessionAuth
-from config import Settings, SettingsError, load_settings
+from config import Settings, load_settings
+from core import devserver
 from core.access import describe as describe_access
 from core.application import build_application, load_routes
 from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
 from core.http import RateLimit
+from core.launch import DEFAULT_HOST
 from core.media import MediaHandler
 from core.pages import Middleware
-from core.routing import RouteConflict
-from core.server import make_server
+from core.problems import NamedProblem
+from core.server import listen, make_server
 from core.workers import run_workers
 from dal import db as dal_db
 from dal import errors
@@ -77,9 +91,10 @@ def make_app(
     handlers_dir: Path = ROOT / "handlers",
     middleware: Middleware | None = app_middleware.middleware,
     database: Database | None = None,
-    autoreload: bool | None = None,
+    autoreload: bool = False,
 ) -> tornado.web.Application:
-    """The whole application; tests pass their own settings and fixture trees."""
+    """The whole application; tests pass their own settings and fixture trees. (Tornado's
+    in-process autoreload stays off: in development core.devserver restarts the app.)"""
     settings = settings or load_settings()
     db = database or Database(settings.database_url)
     uploads = upload_dir(settings)
@@ -108,7 +123,7 @@ def make_app(
             (r"/readyz", ReadyHandler, {"check": ready}),
             (r"/media/(.+)", MediaHandler, {"path": str(uploads)}),
         ],
-        autoreload=settings.development if autoreload is None else autoreload,
+        autoreload=autoreload,
         auth=SessionAuth(),
         error_answers=error_answer,
         unavailable_errors=UNAVAILABLE_ERRORS,
@@ -119,6 +134,13 @@ def make_app(
     app.settings["app_settings"] = settings
     app.db = db
     return app
+
+
+class DatabaseNotReady(NamedProblem):
+    """The database is unreachable or its schema is behind ("Cannot start: ..."): no code
+    change fixes it, so the development server tries again by itself."""
+
+    retry = True
 
 
 def check_routes() -> None:
@@ -177,17 +199,26 @@ async def schema_problem(settings: Settings) -> str | None:
 
 
 GRACE_SECONDS = 20
+ACCEPTED_SECONDS = 0.1
 
 
-async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    app = make_app(settings, autoreload=settings.development and workers == 1)
+async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
+    app = make_app(settings)
     server = make_server(app, settings, max_body_size=app.max_body_size)
-    server.add_sockets(tornado.netutil.bind_sockets(port, host, reuse_port=workers > 1))
-    log.info("serving on http://%s:%s (%s, %s sessions)", host, port, settings.app_env, settings.session_mode)
+    server.add_sockets(sockets)
+    host, port = sockets[0].getsockname()[:2]
+    log.info(
+        "serving on http://%s:%s (%s, %s sessions)",
+        f"[{host}]" if ":" in host else host,
+        port,
+        settings.app_env,
+        settings.session_mode,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    devserver.on_supervisor_exit(stop.set)
     await stop.wait()
     await shut_down(app, server)
 
@@ -196,8 +227,11 @@ async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTT
     """Stop accepting, let the requests in flight finish (up to GRACE_SECONDS), close the
     remaining (idle) connections, wait for the requests' database scopes to end, then close
     the database pool."""
-    log.info("shutting down: %d request(s) in flight", app.in_flight)
     server.stop()
+    # a connection accepted just before the stop has its request on the way: let it arrive and
+    # count as in flight (answered), rather than close the connection under it
+    await asyncio.sleep(ACCEPTED_SECONDS)
+    log.info("shutting down: %d request(s) in flight", app.in_flight)
     app.drained = asyncio.Event()  # BaseHandler sets it when the last request finishes
     if app.in_flight > 0:
         try:
@@ -253,10 +287,12 @@ def promote(settings: Settings, email: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (run through core.launch, which reports what this raises: a setting,
+    a route conflict, a database that is not ready, a port in use)."""
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "promote", "routes"])
     parser.add_argument("email", nargs="?", help="promote: the email of the user to make an admin")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     parser.add_argument(
         "--workers",
@@ -267,11 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    settings = load_settings()
     workers = (
         args.workers if args.workers is not None else (os.cpu_count() or 1 if settings.production else 1)
     )
@@ -281,27 +313,26 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < port < 65536:
         parser.error("--port must be between 1 and 65535")
 
-    try:
-        if args.command == "routes":
-            return print_routes()
-        check_routes()
-    except (RouteConflict, TypeError) as exc:
-        print(f"Cannot start: {exc}", file=sys.stderr)
-        return 1
+    if args.command == "routes":
+        return print_routes()
+    sockets = None
+    if args.command == "serve":  # the port first: the one problem that says nothing about the app
+        sockets = devserver.inherited_sockets() or listen(args.host, port)
+        if workers > 1:  # each worker binds its own: this only checks that no other server has the port
+            for sock in sockets:
+                sock.close()
+    check_routes()
     problem = asyncio.run(schema_problem(settings))
     if problem:
-        print(f"Cannot start: {problem}", file=sys.stderr)
-        return 1
+        raise DatabaseNotReady(problem)
 
     if args.command == "promote":
         return promote(settings, args.email)
     if workers == 1:
-        asyncio.run(serve(settings, args.host, port, 1))
+        asyncio.run(serve(settings, sockets))
         return 0
     if settings.development:
-        log.info("autoreload is off with --workers > 1")
-    return run_workers(workers, lambda _: asyncio.run(serve(settings, args.host, port, workers)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        log.info("the development server's restarts are off with --workers > 1")
+    return run_workers(
+        workers, lambda _: asyncio.run(serve(settings, listen(args.host, port, reuse_port=True)))
+    )

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.routing import RouteDeclarationError
+
 PUBLIC, USER, ADMIN, GUEST = "public", "user", "admin", "guest"
 LEVELS = (PUBLIC, USER, ADMIN, GUEST)
 NEEDS_USER = (USER, ADMIN)
@@ -40,22 +42,25 @@ class Authenticator(Protocol):
     def is_admin(self, user: Any) -> bool: ...
 
 
-def declared_access(module: Any, where: Path) -> dict[str, str]:
-    """The module's ACCESS as {METHOD: level}; a bad declaration raises TypeError naming the file."""
+def declared_access(module: Any, where: Path | str) -> dict[str, str]:
+    """The module's ACCESS as {METHOD: level}; a bad declaration raises RouteDeclarationError (a
+    TypeError) naming the file."""
     raw = getattr(module, "ACCESS", PUBLIC)
     if isinstance(raw, str):
         if raw not in LEVELS:
-            raise TypeError(f"{where}: ACCESS = {raw!r}; use one of {', '.join(map(repr, LEVELS))}")
+            raise RouteDeclarationError(
+                f"{where}: ACCESS = {raw!r}; use one of {', '.join(map(repr, LEVELS))}"
+            )
         return dict.fromkeys(METHODS, raw)
     if not isinstance(raw, Mapping):
-        raise TypeError(
+        raise RouteDeclarationError(
             f"{where}: ACCESS must be a string or a dict by HTTP method, not {type(raw).__name__}"
         )
     levels = dict.fromkeys(METHODS, PUBLIC)
     for method, level in raw.items():
         name = str(method).upper()
         if name not in METHODS or level not in LEVELS:
-            raise TypeError(
+            raise RouteDeclarationError(
                 f"{where}: ACCESS[{method!r}] = {level!r}; methods are {', '.join(METHODS)} "
                 f"and levels {', '.join(LEVELS)}"
             )

@@ -6,6 +6,8 @@ A dict, a list or a pydantic model is sent as 200 JSON; a Response (core.respons
 status, headers, cookies, a redirect, an empty 204 or a file; ``raise ApiError(status,
 message)`` is a JSON error, and so is any domain error the app maps (core.errors).
 The body is read as it streams in and refused with 413 past the route's ``BODY_LIMIT``.
+An answer that is not JSON, a forgotten ``await`` or a wrongly cased function (``Get``) is
+named with the file and the fix (core.mistakes).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from core.access import declared_access
 from core.cors import cors_headers, preflight_headers
 from core.errors import ApiError, ErrorAnswers
 from core.http import BaseHandler
+from core.mistakes import AWAIT, RouteMistake, close_coroutines, not_json, note_forgotten_await
 from core.requests import DEFAULT_BODY_LIMIT, parse_limit
 from core.responses import Response, json_bytes
-from core.routing import Route, load_module, scan
+from core.routing import Route, RouteDeclarationError, load_module, scan
 from core.wrappers import Wrapper, compose, mapped_errors
 
 __all__ = ["ApiError", "ApiHandler", "load_api_routes"]
@@ -45,25 +48,49 @@ def load_api_routes(
         path = route.files[0]
         route.module = load_module(path, Path(handlers_dir))
         methods = [m for m in METHODS if callable(getattr(route.module, m, None))]
+        miscased = _miscased(route.module)
         if not methods:
-            raise TypeError(f"{path}: defines none of {', '.join(METHODS)}")
+            if miscased:
+                raise RouteDeclarationError(
+                    f"{route.show()} defines {', '.join(miscased)}; API functions are lower-case: "
+                    + ", ".join(METHODS)
+                )
+            raise RouteDeclarationError(f"{route.show()}: defines none of {', '.join(METHODS)}")
+        if miscased:
+            log.warning(
+                "%s defines %s, which no request reaches: API functions are lower-case (%s)",
+                route.show(),
+                ", ".join(miscased),
+                ", ".join(name.lower() for name in miscased),
+            )
         for name in methods:
             if not inspect.iscoroutinefunction(getattr(route.module, name)):
-                raise TypeError(f"{path}: {name} must be defined with 'async def'")
+                raise RouteDeclarationError(f"{route.show()}: {name} must be defined with 'async def'")
         allowed = [m.upper() for m in methods]
         if "GET" in allowed:
             allowed.insert(allowed.index("GET") + 1, "HEAD")
         route.options["allowed"] = tuple(allowed)
-        route.options["access"] = declared_access(route.module, path)
+        route.options["access"] = declared_access(route.module, route.show())
         wrap = compose(*(wrappers or []), mapped_errors(error_answers))
         route.options["functions"] = {m: wrap(getattr(route.module, m)) for m in methods}
         route.options["limit"] = parse_limit(getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT))
     return routes
 
 
+def _miscased(module: object) -> list[str]:
+    """Functions named like a method but not in lower case (Get, POST): never called."""
+    return sorted(
+        name
+        for name in vars(module)
+        if name.lower() in METHODS and name not in METHODS and callable(getattr(module, name))
+    )
+
+
 @tornado.web.stream_request_body
 class ApiHandler(BaseHandler):
     """Serves one API route, or the JSON 404 when route is None."""
+
+    route_log = log
 
     def initialize(self, route: Route | None, params: dict[str, Any], malformed: bool = False) -> None:
         self.route = route
@@ -170,17 +197,37 @@ class ApiHandler(BaseHandler):
         # one database connection, given back before the answer is written
         async with self.data_scope():
             await self.admit_securely(self.level(), self.credential)
-            result = await function(req)
-        if isinstance(result, Response):
-            await self.send_response(result)
-        elif isinstance(result, (dict, list, BaseModel)):
-            self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json_bytes(result))
-        else:
-            raise TypeError(
-                f"{self.route.files[0]}: {method}() returned {type(result).__name__}; "
+            try:
+                result = await function(req)
+            except Exception as exc:
+                note_forgotten_await(exc, f"{self.route.show()}: {method}()")
+                raise
+        if inspect.iscoroutine(result):
+            close_coroutines(result)
+            raise self.mistake(f"{method}() returned a coroutine: {AWAIT}")
+        if not isinstance(result, (Response, dict, list, BaseModel)):
+            raise self.mistake(
+                f"{method}() returned {type(result).__name__}; "
                 "return a dict, a list, a pydantic model or a Response (empty() for 204)"
             )
+        try:
+            if isinstance(result, Response):
+                await self.send_response(result)
+            else:
+                body = json_bytes(result)
+                self.set_header("Content-Type", "application/json; charset=utf-8")
+                self.finish(body)
+        except (TypeError, ValueError) as exc:
+            data = result.body if isinstance(result, Response) else result
+            problem = None if isinstance(data, BaseModel) else not_json(data, dataclasses_allowed=False)
+            if problem is None:
+                raise
+            raise self.mistake(f"{method}() answered a value that is not JSON {problem}") from exc
+
+    def mistake(self, text: str) -> RouteMistake:
+        """A mistake of this route's module: "handlers/x.py: get() ..."."""
+        assert self.route is not None
+        return RouteMistake(f"{self.route.show()}: {text}")
 
     get = head = post = put = patch = delete = dispatch
 
@@ -192,7 +239,9 @@ class ApiHandler(BaseHandler):
                 self.set_header(name, value)
         elif status_code >= 500:
             payload = {"error": "Internal server error"}
-            if self.settings.get("serve_traceback") and exc is not None:
+            if self.settings.get("serve_traceback") and isinstance(exc, RouteMistake):
+                payload["detail"] = str(exc)
+            elif self.settings.get("serve_traceback") and exc is not None:
                 payload["detail"] = "".join(traceback.format_exception_only(exc)).strip()
         else:
             payload = {"error": ApiError(status_code).message}

@@ -20,6 +20,7 @@ import tornado.web
 
 from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator
 from core.errors import ApiError, as_api_error
+from core.mistakes import RouteMistake
 from core.requests import Request
 from core.responses import FileResponse, Response
 from core.security import SecurityHeaders, cross_origin_problem, throttle_key
@@ -54,6 +55,7 @@ class Redirect(Exception):
 
 class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
     allowed_methods: tuple[str, ...] = ("GET", "HEAD")
+    route_log = log  # where mistakes of route code are logged (core.mistakes)
     current_session: Any = None  # what the authenticate hook knows of the session, if any
     _client_ip: str | None = None
 
@@ -229,7 +231,9 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
         return exc is not None and bool(errors) and isinstance(exc, errors)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if self._unavailable(value):
+        if isinstance(value, RouteMistake):  # its message says it all; the traceback is the framework's
+            self.route_log.error("%s", value)
+        elif self._unavailable(value):
             log.warning(
                 "%s %s: backing service unavailable: %s", self.request.method, self.request.uri, value
             )

@@ -5,15 +5,14 @@ A page is ``NAME.html`` with an optional ``NAME.py`` holding ``async def
 get_server_side_props(req)`` (and optionally ``async def action(req)`` for form posts) and
 ``ACCESS`` (core.access). Both functions receive the one Request (core.requests).
 The loader returns exactly one of ``{"props": {...}}``, ``{"redirect": {...}}`` or
-``{"not_found": True}``; anything else is a 500 whose log line says what was wrong.
+``{"not_found": True}``; anything else is a 500 whose log line (and development error page)
+says what was wrong and how to fix it (core.mistakes).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import logging
-import math
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,9 +26,18 @@ from markupsafe import Markup
 from core.access import PUBLIC, declared_access
 from core.errors import ApiError, default_message
 from core.http import BaseHandler, Redirect
+from core.mistakes import (
+    AWAIT,
+    RouteMistake,
+    close_coroutines,
+    fix_for,
+    note_forgotten_await,
+    unserialisable_path,
+    with_fix,
+)
 from core.requests import DEFAULT_BODY_LIMIT, Request, parse_limit
 from core.responses import Response
-from core.routing import Route, load_module, scan
+from core.routing import Route, RouteDeclarationError, load_module, scan
 from core.urls import RouteTable, UnknownRoute
 
 log = logging.getLogger("core.pages")
@@ -42,8 +50,19 @@ FRAMEWORK_NAMES = ("static_url", "xsrf_form_html", "xsrf_token", "current_user",
 Middleware = Callable[[Request], Awaitable[Response | None]]
 
 
+RESULT_FORMS = "return {'props': {...}}, {'redirect': {...}} or {'not_found': True}"
+REDIRECT_FORMS = (
+    "return {'redirect': {'destination': '/path', 'permanent': False}} "
+    "(or 'status_code': 303 instead of 'permanent')"
+)
+
+
 class LoaderResultError(Exception):
-    """A loader or action returned something that is not one of the allowed result forms."""
+    """A loader or action returned something that is not one of the allowed result forms;
+    the message says what, and fix how to write it."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(with_fix(message, fix))
 
 
 # --- the site: routes, templates, middleware ------------------------------------------------
@@ -61,8 +80,8 @@ class PageSite:
             route.options["access"] = {}
             if py:
                 route.module = load_module(py[0], self.pages_dir)
-                _check_page_module(route.module, py[0])
-                route.options["access"] = declared_access(route.module, py[0])
+                _check_page_module(route.module, route.show(py[0]))
+                route.options["access"] = declared_access(route.module, route.show(py[0]))
             limit = getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT)
             route.options["limit"] = parse_limit(limit)
         self.templates = jinja2.Environment(
@@ -81,11 +100,11 @@ class PageSite:
         return None
 
 
-def _check_page_module(module: Any, path: Path) -> None:
+def _check_page_module(module: Any, shown: str) -> None:
     for name in ("get_server_side_props", "action"):
         fn = getattr(module, name, None)
         if fn is not None and not inspect.iscoroutinefunction(fn):
-            raise TypeError(f"{path}: {name} must be defined with 'async def'")
+            raise RouteDeclarationError(f"{shown}: {name} must be defined with 'async def'")
 
 
 # --- what loaders get and may return --------------------------------------------------------
@@ -96,39 +115,13 @@ def see_other(destination: str) -> dict[str, Any]:
     return {"redirect": {"destination": destination, "status_code": 303}}
 
 
-def unserialisable_path(value: Any, path: str = "") -> tuple[str, Any] | None:
-    """The key path (".user.created_at", ".tags[2]") and value of the first thing that is not
-    plain JSON, or None. Dataclass DTOs count as objects whose fields must be plain JSON too."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (path or ".", value)
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            if found := unserialisable_path(item, f"{path}[{i}]"):
-                return found
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path}[{key!r}]", key
-            if found := unserialisable_path(item, f"{path}.{key}"):
-                return found
-        return None
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            if found := unserialisable_path(getattr(value, f.name), f"{path}.{f.name}"):
-                return found
-        return None
-    return path or ".", value
-
-
 def interpret(result: Any, *, is_action: bool) -> tuple[str, Any, int]:
     """Check a loader/action result; return ("props", props, status), ("redirect", url, code)
     or ("not_found", None, 404). Raise LoaderResultError saying what is wrong otherwise."""
+    forms = RESULT_FORMS + (" (an action may add 'status' beside 'props')" if is_action else "")
     if not isinstance(result, dict):
         raise LoaderResultError(
-            f"must return a dict with 'props', 'redirect' or 'not_found', not {type(result).__name__}"
+            f"must return a dict with 'props', 'redirect' or 'not_found', not {type(result).__name__}", forms
         )
     keys = set(result)
     allowed = {"props", "redirect", "not_found"}
@@ -138,52 +131,71 @@ def interpret(result: Any, *, is_action: bool) -> tuple[str, Any, int]:
     if len(kinds) != 1 or keys - allowed or ("status" in keys and "props" not in keys):
         raise LoaderResultError(
             f"must return exactly one of 'props', 'redirect' or 'not_found'"
-            f"{' (and status with props)' if is_action else ''}; got keys {sorted(keys)}"
+            f"{' (and status with props)' if is_action else ''}; got keys {sorted(keys)}",
+            forms,
         )
     if "props" in result:
         props = result["props"]
         if not isinstance(props, dict):
-            raise LoaderResultError(f"props must be a dict, not {type(props).__name__}")
+            raise LoaderResultError(
+                f"props must be a dict, not {type(props).__name__}", "return {'props': {'name': value, ...}}"
+            )
         if found := unserialisable_path(props):
             bad_path, bad_value = found
             raise LoaderResultError(
-                f"returned props that are not JSON-serialisable at {bad_path} ({type(bad_value).__name__})"
+                f"returned props that are not JSON-serialisable at {bad_path} ({type(bad_value).__name__})",
+                fix_for(bad_value),
             )
         if clash := sorted(set(props) & set(FRAMEWORK_NAMES)):
-            raise LoaderResultError(f"props may not use the reserved names {clash}")
+            raise LoaderResultError(
+                f"props may not use the reserved names {clash}",
+                f"rename them: templates get {', '.join(FRAMEWORK_NAMES)} from the framework",
+            )
         status = result.get("status", 200)
         if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
-            raise LoaderResultError(f"status must be an int from 200 to 599, not {status!r}")
+            raise LoaderResultError(
+                f"status must be an int from 200 to 599, not {status!r}",
+                "e.g. {'props': {...}, 'status': 422}",
+            )
         return "props", props, status
     if "redirect" in result:
         return "redirect", *_check_redirect(result["redirect"])
     if result["not_found"] is not True:
-        raise LoaderResultError(f"not_found must be True, not {result['not_found']!r}")
+        raise LoaderResultError(
+            f"not_found must be True, not {result['not_found']!r}", "return {'not_found': True}, or props"
+        )
     return "not_found", None, 404
 
 
 def _check_redirect(redirect: Any) -> tuple[str, int]:
     if not isinstance(redirect, dict):
-        raise LoaderResultError("redirect must be a dict with destination and permanent or status_code")
+        raise LoaderResultError(
+            "redirect must be a dict with destination and permanent or status_code", REDIRECT_FORMS
+        )
     destination = redirect.get("destination")
     if not isinstance(destination, str) or not destination:
-        raise LoaderResultError(f"redirect destination must be a non-empty string, not {destination!r}")
+        raise LoaderResultError(
+            f"redirect destination must be a non-empty string, not {destination!r}", REDIRECT_FORMS
+        )
     extra = set(redirect) - {"destination", "permanent", "status_code"}
     has_permanent, has_code = "permanent" in redirect, "status_code" in redirect
     if extra or has_permanent == has_code:
         raise LoaderResultError(
             "redirect needs destination and exactly one of permanent or status_code; "
-            f"got keys {sorted(redirect)}"
+            f"got keys {sorted(redirect)}",
+            REDIRECT_FORMS,
         )
     if has_permanent:
         if not isinstance(redirect["permanent"], bool):
             raise LoaderResultError(
-                f"redirect permanent must be True or False, not {redirect['permanent']!r}"
+                f"redirect permanent must be True or False, not {redirect['permanent']!r}", REDIRECT_FORMS
             )
         return destination, 308 if redirect["permanent"] else 307
     code = redirect["status_code"]
     if isinstance(code, bool) or code not in REDIRECT_CODES:
-        raise LoaderResultError(f"redirect status_code must be one of {REDIRECT_CODES}, not {code!r}")
+        raise LoaderResultError(
+            f"redirect status_code must be one of {REDIRECT_CODES}, not {code!r}", REDIRECT_FORMS
+        )
     return destination, code
 
 
@@ -205,6 +217,8 @@ def _template_url_for(table: RouteTable) -> Callable[..., str]:
 
 class PageHandler(BaseHandler):
     """Serves one page route, or the 404 page when route is None."""
+
+    route_log = log
 
     def initialize(
         self, site: PageSite, route: Route | None, params: dict[str, Any], malformed: bool = False
@@ -307,12 +321,14 @@ class PageHandler(BaseHandler):
             self.set_header("Cache-Control", NO_STORE)  # the layout shows who is signed in
             self.render_page(self.route.template, {}, 200)
             return
+        if inspect.iscoroutine(result):
+            close_coroutines(result)
+            raise self.mistake(f"{function.__name__}() returned a coroutine: {AWAIT}")
         try:
             kind, value, status = interpret(result, is_action=is_action)
         except LoaderResultError as exc:
-            where = next((f for f in self.route.files if f.suffix == ".py"), self.route.files[0])
-            log.error("%s: %s() %s", where, function.__name__, exc)
-            raise tornado.web.HTTPError(500) from None
+            close_coroutines(result)
+            raise self.mistake(f"{function.__name__}() {exc}") from None
         if "cache-control" not in req.header_names:
             self.set_header("Cache-Control", NO_STORE)
         if kind == "redirect":
@@ -324,10 +340,22 @@ class PageHandler(BaseHandler):
         elif kind == "not_found":
             raise ApiError(404)
         elif self.route.template is None:
-            log.error("%s returned props but the page has no template", self.route.files[0])
-            raise tornado.web.HTTPError(500)
+            module = self.module_file()
+            expected = module.with_name(module.name[: -len(module.suffix)] + ".html")
+            raise self.mistake(
+                f"{function.__name__}() returned props but there is no {self.route.show(expected)} "
+                "to render them: add it, or return {'redirect': {...}} or {'not_found': True}"
+            )
         else:
             self.render_page(self.route.template, value, status)
+
+    def module_file(self) -> Path:
+        assert self.route is not None
+        return next((f for f in self.route.files if f.suffix == ".py"), self.route.files[0])
+
+    def mistake(self, text: str) -> RouteMistake:
+        """A mistake of this page's module: "pages/x.py: get_server_side_props() ..."."""
+        return RouteMistake(f"{self.route.show(self.module_file()) if self.route else 'pages'}: {text}")
 
     async def _call(self, function: Callable[..., Awaitable[Any]], req: Request) -> Any:
         """Route code, with what it raises turned into its answer (a 401: to log in)."""
@@ -336,6 +364,7 @@ class PageHandler(BaseHandler):
         except Exception as exc:
             answer = self.answer_for(exc)
             if answer is None:
+                note_forgotten_await(exc, f"{self.route.show(self.module_file())}: {function.__name__}()")
                 raise
             if answer.status_code == 401:
                 raise self.signed_out_refusal() from exc
@@ -369,15 +398,20 @@ class PageHandler(BaseHandler):
                 self.set_header(name, value)
         detail = None
         if status_code >= 500 and self.settings.get("serve_traceback") and "exc_info" in kwargs:
-            detail = "".join(traceback.format_exception(*kwargs["exc_info"]))
+            # a mistake the framework named is its message; anything else its traceback
+            detail = str(exc) if isinstance(exc, RouteMistake) else "".join(traceback.format_exception(exc))
         self.set_header("Cache-Control", NO_STORE)
         template = self.site.error_template(status_code)
         try:
             if template is None:
                 raise LookupError("no error template")
-            self.render_page(
-                template, {"status_code": status_code, "message": message, "detail": detail}, status_code
-            )
+            props = {
+                "status_code": status_code,
+                "message": message,
+                "detail": detail,
+                "mistake": detail is not None and isinstance(exc, RouteMistake),
+            }
+            self.render_page(template, props, status_code)
         except Exception:
             log.exception("the error page for %s failed to render", status_code)
             self.set_header("Content-Type", "text/html; charset=utf-8")

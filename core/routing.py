@@ -22,14 +22,21 @@ from urllib.parse import quote, unquote_to_bytes
 import tornado.httputil
 import tornado.routing
 
+from core.problems import NamedProblem
+
 STATIC, DYNAMIC, CATCH_ALL, OPTIONAL_CATCH_ALL = 0, 1, 2, 3
 _SEGMENT = re.compile(r"^(?:\[\[\.\.\.(?P<opt>\w+)\]\]|\[\.\.\.(?P<all>\w+)\]|\[(?P<one>\w+)\])$")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 ERROR_PAGE = re.compile(r"^\d{3}$")  # pages/404.html etc. are error templates, not routes
 
 
-class RouteConflict(Exception):
+class RouteConflict(NamedProblem):
     """The pages or handlers tree cannot be routed unambiguously; the message names the files."""
+
+
+class RouteDeclarationError(NamedProblem, TypeError):
+    """A route module declares something the framework cannot use (ACCESS, a sync function, no
+    method); the message names the file and what is expected."""
 
 
 class MalformedPath(ValueError):
@@ -74,6 +81,12 @@ class Route:
     module: ModuleType | None = None
     template: str | None = None  # template name relative to the pages directory
     options: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None  # the tree the route was found in (pages/, handlers/)
+
+    def show(self, path: Path | None = None) -> str:
+        """A file of this route as people read it: "pages/posts/[id].py"."""
+        path = path or self.files[0]
+        return show_path(path, self.root) if self.root else str(path)
 
     @property
     def pattern(self) -> str:
@@ -208,7 +221,7 @@ def scan(root: Path, suffixes: tuple[str, ...]) -> list[Route]:
 
     routes: list[Route] = []
     for stem, files in by_stem.items():
-        route = Route(segments=_url_segments(stem, files[0].relative_to(root)), files=files)
+        route = Route(segments=_url_segments(stem, files[0].relative_to(root)), files=files, root=root)
         for f in files:
             if f.suffix == ".html":
                 route.template = f.relative_to(root).as_posix()
@@ -218,7 +231,8 @@ def scan(root: Path, suffixes: tuple[str, ...]) -> list[Route]:
     return routes
 
 
-def _show(path: Path, root: Path) -> str:
+def show_path(path: Path, root: Path) -> str:
+    """path as "pages/posts/[id].py": relative to root's parent."""
     return f"{root.name}/{path.relative_to(root).as_posix()}"
 
 
@@ -227,10 +241,10 @@ def _check_conflicts(routes: list[Route], root: Path) -> None:
     # per URL prefix: the dynamic segment of each kind seen there, and the file that used it
     levels: dict[tuple[str, ...], dict[int, tuple[str, Route]]] = {}
     for route in routes:
-        first = _show(route.files[0], root)
+        first = show_path(route.files[0], root)
         shape = tuple((s.kind, s.name if s.kind == STATIC else "") for s in route.segments)
         if shape in seen:
-            other = _show(seen[shape].files[0], root)
+            other = show_path(seen[shape].files[0], root)
             raise RouteConflict(f"{other} and {first} both serve {route.pattern}")
         seen[shape] = route
 
@@ -249,7 +263,7 @@ def _check_conflicts(routes: list[Route], root: Path) -> None:
                 same_kind = kind == seg.kind and name != seg.name
                 both_catch_alls = {kind, seg.kind} == {CATCH_ALL, OPTIONAL_CATCH_ALL}
                 if same_kind or both_catch_alls:
-                    theirs = _show(owner.files[0], root)
+                    theirs = show_path(owner.files[0], root)
                     raise RouteConflict(
                         f"{theirs} and {first} conflict: {Segment(kind, name)} and {seg} at the same level"
                     )

@@ -23,6 +23,7 @@ the behaviour.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from typing import Any
@@ -30,9 +31,11 @@ from typing import Any
 import tornado.httpserver
 import tornado.httputil
 import tornado.iostream
+import tornado.netutil
 from tornado import gen
 from tornado.http1connection import HTTP1Connection, HTTP1ServerConnection
 
+from core.problems import NamedProblem
 from core.settings import FrameworkSettings
 
 log = logging.getLogger("core.server")
@@ -199,3 +202,25 @@ def make_server(application: Any, settings: FrameworkSettings, *, max_body_size:
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
     )
+
+
+class PortInUse(NamedProblem):
+    """Another process listens on the port: one line that says how to choose another."""
+
+    prefix = ""
+
+    def __init__(self, port: int) -> None:
+        other = port + 1 if port < 65535 else port - 1
+        super().__init__(f"Port {port} is in use: choose another with --port {other} or PORT={other}")
+
+
+def listen(host: str, port: int, *, reuse_port: bool = False) -> list[socket.socket]:
+    """The listening sockets for host:port; PortInUse (or another NamedProblem) when the
+    address cannot be had. Without reuse_port, a port another server shares through
+    SO_REUSEPORT counts as in use too."""
+    try:
+        return tornado.netutil.bind_sockets(port, host, reuse_port=reuse_port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(port) from None
+        raise NamedProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

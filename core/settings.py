@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core.problems import NamedProblem
+
 DEV_SECRET_FILE = Path(__file__).resolve().parent.parent / ".secret_key"
 # keys that must never sign anything in production: the samples in the docs and deploy files
 SAMPLE_KEYS = frozenset({"change-me-to-48-random-characters-from-a-password-generator"})
@@ -23,8 +25,11 @@ PLACEHOLDER_WORDS = ("change-me", "changeme", "replace-me")
 MIN_DISTINCT_KEY_CHARACTERS = 12
 
 
-class SettingsError(ValueError):
+class SettingsError(NamedProblem, ValueError):
     """One or more environment variables hold a value the app cannot use."""
+
+    exit_code = 2
+    prefix = ""
 
 
 @dataclass(frozen=True)
