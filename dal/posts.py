@@ -124,21 +124,6 @@ async def _rendered(body: str) -> dict[str, str]:
     return {"html": rendered.html, "excerpt": rendered.excerpt}
 
 
-def _to_dto(post: Post, author: User) -> PostDTO:
-    return PostDTO(
-        id=post.id,
-        title=post.title,
-        body=post.body,
-        published=post.published,
-        created_at=iso(post.created_at),
-        updated_at=iso(post.updated_at),
-        author=AuthorDTO(id=author.id, name=author.name),
-        author_avatar_url=avatar_url(author.avatar),
-        excerpt=post.excerpt,
-        html=post.html,
-    )
-
-
 def can_edit(viewer: UserDTO | None, post: PostDTO) -> bool:
     """For pages deciding whether to show Edit and Delete (the DAL checks again on write)."""
     return viewer is not None and (viewer.id == post.author.id or viewer.is_admin)
@@ -253,8 +238,7 @@ async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
         )
         session.add(post)
         await session.commit()
-        author = await session.get(User, viewer.id)
-        return _to_dto(post, author)
+    return await get_post(viewer, post.id)
 
 
 async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | PostChanges) -> PostDTO:
@@ -265,11 +249,11 @@ async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | 
             await _load_for_change(session, viewer, post_id)  # refuse before spending a render
         values.update(await _rendered(values["body"]))
     async with db.session() as session:
-        post, author = await _load_for_change(session, viewer, post_id)
+        post, _author = await _load_for_change(session, viewer, post_id)
         for name, value in values.items():
             setattr(post, name, value)
         await session.commit()
-        return _to_dto(post, author)
+    return await get_post(viewer, post_id)
 
 
 async def delete_post(viewer: UserDTO, post_id: int | str) -> None:
