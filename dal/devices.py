@@ -20,7 +20,8 @@ UNKNOWN = "Unknown device"
 NOISE = ("Mobile", "iOS", "WebView")
 RENAMED = {"HeadlessChrome": "Headless Chrome", "Mac OS X": "macOS"}
 NAMED_DEVICES = {"iPhone", "iPad", "iPod"}  # better known than their OS ("iOS")
-# one thread: the parser holds the GIL, more threads would not parse faster
+# one thread: the parser holds the GIL, more threads would not parse faster; threads start on
+# first use, so importing this module before the workers fork is safe
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="user-agents")
 
 
