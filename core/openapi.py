@@ -170,7 +170,7 @@ def document(routes: list[Route], *, title: str, version: str, prefix: str = "/a
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "session",
-                    "description": "Set by POST /api/auth/signup or /api/auth/login; cleared by logout.",
+                    "description": "The signed session cookie a sign-up or login sets.",
                 }
             },
         },
