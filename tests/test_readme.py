@@ -4,16 +4,15 @@ the posts API, run as written."""
 import json
 import re
 import shutil
-import struct
 import subprocess
 import urllib.request
-import zlib
 from pathlib import Path
 
 import pytest
 
 from app import make_app
 from tests.browser.support import running_app
+from tests.images import tiny_png
 
 pytestmark = pytest.mark.gen_test
 
@@ -84,20 +83,10 @@ def curl_walkthrough() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
-def tiny_png() -> bytes:
-    """A valid 1×1 PNG: me.png, the walkthrough's picture."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x80\x00")  # one row: no filter, one RGB pixel
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
 def test_the_curl_walkthrough_works_as_written(tmp_path):
     """The block runs with bash, as written, against a real `python app.py` on a fresh database
     (only the port in B= differs); every request answers the status its comment promises."""
+    assert shutil.which("curl") and shutil.which("bash"), "the walkthrough needs curl and bash"
     script = curl_walkthrough()
     assert script.startswith(WALKTHROUGH_BASE)
     promised = [int(status) for status in re.findall(r"#[^\n]*?\b([1-5]\d\d)\b", script)]

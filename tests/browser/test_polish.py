@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, sign_up, unique_email
 from tests.browser.support import running_app
-from tests.test_readme import tiny_png
+from tests.images import tiny_png
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1440, "height": 900}
