@@ -3,6 +3,8 @@ core.validation.parse, which raises the 400 with issues that pages show beside e
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.validation import has_control_characters, text_problem
@@ -13,22 +15,28 @@ MAX_PASSWORD_BYTES = 72
 MAX_NAME = 100
 
 
+ENTER_EMAIL = "Enter your email address."
+
+
 def normalise_email(value: str) -> str:
-    """The address in its stored form (dal.emails): any spelling of one mailbox gives one."""
+    """The address in its stored form (dal.emails): any spelling of one mailbox gives one. The
+    validator's own reasons are for developers; a person reads one plain sentence."""
+    if not value.strip():
+        raise ValueError(ENTER_EMAIL)
     try:
         return emails.canonical(value)
-    except ValueError as exc:
-        raise ValueError(f"Enter a valid email address ({exc})") from None
+    except ValueError:
+        raise ValueError("Enter a valid email address.") from None
 
 
 def check_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
-        raise ValueError("Enter your name")
+        raise ValueError("Enter your name.")
     if has_control_characters(name):
-        raise ValueError("Name must not contain control characters")
+        raise ValueError("Your name must not contain control characters.")
     if len(name) > MAX_NAME:
-        raise ValueError(f"Name must be at most {MAX_NAME} characters")
+        raise ValueError(f"Your name must be at most {MAX_NAME} characters.")
     return name
 
 
@@ -36,20 +44,25 @@ def check_new_password(value: str) -> str:
     """The one rule for a new password, wherever it is chosen (sign-up, change, reset): a
     password it accepts always logs in; one it refuses is refused everywhere with the same
     message. (NUL and lone surrogates are refused before it, by core.validation.parse.)"""
+    if not value:
+        raise ValueError("Choose a password.")
     if has_control_characters(value):
-        raise ValueError("Password must not contain control characters (tabs, line breaks and the like)")
+        raise ValueError("Password must not contain control characters (tabs, line breaks and the like).")
     if len(value) < MIN_PASSWORD:
-        raise ValueError(f"Password must be at least {MIN_PASSWORD} characters")
+        raise ValueError(f"Password must be at least {MIN_PASSWORD} characters.")
     if len(value.encode()) > MAX_PASSWORD_BYTES:
-        raise ValueError(f"Password must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8); use a shorter one")
+        raise ValueError(f"Password must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8): use a shorter one.")
     return value
 
 
 class _Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+    # what to ask for when a required field is left out (core.validation.parse)
+    MISSING: ClassVar[dict[str, str]] = {}
 
 
 class SignupInput(_Form):
+    MISSING = {"name": "Enter your name.", "email": ENTER_EMAIL, "password": "Choose a password."}
     name: str
     email: str
     password: str
@@ -60,6 +73,7 @@ class SignupInput(_Form):
 
 
 class LoginInput(_Form):
+    MISSING = {"email": ENTER_EMAIL, "password": "Enter your password."}
     email: str
     password: str
 
@@ -68,27 +82,38 @@ class LoginInput(_Form):
     def _email(cls, value: str) -> str:
         # any spelling of an account's address finds it; any other string matches no account
         # (and still costs one password check)
+        if not value.strip():
+            raise ValueError(ENTER_EMAIL)
         return emails.lookup_form(value)
 
     @field_validator("password")
     @classmethod
     def _password(cls, value: str) -> str:
         if not value:
-            raise ValueError("Enter your password")
+            raise ValueError("Enter your password.")
         return value
 
 
 class NameInput(_Form):
+    MISSING = {"name": "Enter your name."}
     name: str
 
     _name = field_validator("name")(check_name)
 
 
 class PasswordChangeInput(_Form):
+    MISSING = {"current_password": "Enter your current password.", "new_password": "Choose a new password."}
     current_password: str
     new_password: str
 
     _new = field_validator("new_password")(check_new_password)
+
+    @field_validator("current_password")
+    @classmethod
+    def _current(cls, value: str) -> str:
+        if not value:
+            raise ValueError("Enter your current password.")
+        return value
 
 
 def kept_values(body: object, fields: tuple[str, ...]) -> dict[str, str]:

@@ -27,6 +27,11 @@ from core.security import SecurityHeaders, cross_origin_problem, throttle_key
 
 log = logging.getLogger("core.http")
 UNAVAILABLE = "The service is temporarily unavailable; please try again in a moment."
+# says how to get a token (pages/403.html shows a form's visitor a friendlier page for it)
+XSRF_REFUSAL = (
+    "Missing or invalid XSRF token: send the _xsrf cookie with the X-XSRFToken header "
+    "(GET /api/auth/csrf gives both)"
+)
 
 FILE_CHUNK = 64 * 1024
 Counter = Callable[[str, int], Awaitable[tuple[int, int]]]  # (key, window) -> (count, seconds left)
@@ -224,7 +229,7 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
         try:
             super().check_xsrf_cookie()
         except tornado.web.HTTPError as exc:
-            raise ApiError(403, "Missing or invalid XSRF token") from exc
+            raise ApiError(403, XSRF_REFUSAL) from exc
 
     def _unavailable(self, exc: BaseException | None) -> bool:
         errors = self.settings.get("unavailable_errors", ())

@@ -1,5 +1,9 @@
 """Markdown to safe HTML and a plain-text excerpt, rendered once when a post is written.
 
+Headings start one level down (# is <h2>, ###### stays <h6>): the page's own <h1> is the
+post's title, so a body never adds a second one. (Migration 0006 re-rendered the posts
+stored before this rule.)
+
 markdown-it-py renders CommonMark with raw HTML turned off (it shows as text), then nh3
 (the Ammonia sanitiser) keeps only a list of harmless tags and http(s)/mailto links, so
 <script>, javascript: URLs and on* attributes never reach the page. Images are dropped: a
@@ -31,7 +35,7 @@ from markdown_it import MarkdownIt
 TIME_LIMIT = 2.0  # seconds of rendering one body may take
 EXCERPT_LENGTH = 200  # characters of plain text in an excerpt (plus "…" when cut)
 TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
@@ -52,7 +56,15 @@ def _past_deadline(env: dict) -> None:
         raise TooComplex
 
 
+def _shift_headings(state) -> None:  # noqa: ANN001
+    """A core rule: every heading one level down, h6 the deepest (h1 belongs to the page)."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+
+
 _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_markdown.core.ruler.after("block", "shift_headings", _shift_headings)
 _markdown.block.ruler.before(_markdown.block.ruler.get_all_rules()[0], "clock", _check_clock)
 _markdown.inline.ruler.before(_markdown.inline.ruler.get_all_rules()[0], "clock", _check_clock)
 # threads start on first use, so importing this module before a fork is safe

@@ -1,5 +1,8 @@
 """OpenAPI 3.1 for the /api routes, generated from what each handler declares with
-@describe(...): its summary, request body and query models and response models (pydantic).
+@describe(...): its summary, request body and query models and response models (pydantic),
+or a request body described as OpenAPI says it (an upload: request_body=...). The module's
+ACCESS says which operations need a session: `security: [{"session": []}]` on "user" and
+"admin" ones, `security: []` on the rest. Every write documents its X-XSRFToken header.
 
 Every operation also documents the JSON error shape as its "default" answer, since any route
 may answer 400 (a malformed URL), 403 (cross-site or no XSRF token on a write), 429 (rate limit)
@@ -15,12 +18,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from core.access import NEEDS_USER, PUBLIC
 from core.http import BaseHandler
 from core.responses import json_bytes
 from core.routing import CATCH_ALL, DYNAMIC, OPTIONAL_CATCH_ALL, Route
 
 METHODS = ("get", "post", "put", "patch", "delete")
 REF = "#/components/schemas/"
+XSRF_HEADER = {
+    "name": "X-XSRFToken",
+    "in": "header",
+    "required": True,
+    "description": (
+        "The XSRF token, sent with its _xsrf cookie on every POST, PUT, PATCH and DELETE. "
+        "GET /api/auth/csrf answers it as csrfToken and sets the cookie; both change at login "
+        "and logout, so fetch them again after either. Missing or stale: 403."
+    ),
+    "schema": {"type": "string"},
+}
 
 
 class ErrorBody(BaseModel):
@@ -34,14 +49,20 @@ def describe(
     query: type[BaseModel] | None = None,
     responses: dict[int, type[BaseModel] | None] | None = None,
     description: str = "",
+    request_body: dict[str, Any] | None = None,
 ) -> Callable:
-    """Attach OpenAPI facts to a handler function (a None response model means no body)."""
+    """Attach OpenAPI facts to a handler function (a None response model means no body).
+    body is a JSON body's model; request_body, for any other body (an image, a multipart
+    form), is the OpenAPI Request Body Object itself."""
+    if body is not None and request_body is not None:
+        raise TypeError("describe() takes body (a JSON model) or request_body, not both")
 
     def mark(function: Callable) -> Callable:
         function.__openapi__ = {  # type: ignore[attr-defined]
             "summary": summary,
             "description": description,
             "body": body,
+            "request_body": request_body,
             "query": query,
             "responses": responses or {200: None},
         }
@@ -86,9 +107,11 @@ def _path(route: Route, prefix: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _operation(
-    facts: dict[str, Any], method: str, parameters: list, components: _Components
+    facts: dict[str, Any], method: str, parameters: list, components: _Components, access: str
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": facts["summary"], "responses": {}}
+    # who may call it (ACCESS): a session cookie, or nothing (guest routes need none either)
+    operation["security"] = [{"session": []}] if access in NEEDS_USER else []
     if facts["description"]:
         operation["description"] = facts["description"]
     params = list(parameters)
@@ -99,15 +122,7 @@ def _operation(
                 {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
             )
     if method != "get":
-        params.append(
-            {
-                "name": "X-XSRFToken",
-                "in": "header",
-                "required": True,
-                "description": "the token from GET /api/auth/csrf, with its _xsrf cookie",
-                "schema": {"type": "string"},
-            }
-        )
+        params.append(dict(XSRF_HEADER))
     if params:
         operation["parameters"] = params
     if facts["body"] is not None:
@@ -115,6 +130,8 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": components.ref(facts["body"], "validation")}},
         }
+    elif facts["request_body"] is not None:
+        operation["requestBody"] = facts["request_body"]
     for status, model in facts["responses"].items():
         answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
         if model is not None:
@@ -132,12 +149,14 @@ def document(routes: list[Route], *, title: str, version: str, prefix: str = "/a
     paths: dict[str, Any] = {}
     for route in routes:
         path, parameters = _path(route, prefix)
+        access = route.options.get("access", {})
         item = {}
         for method in METHODS:
             function = getattr(route.module, method, None)
             facts = getattr(function, "__openapi__", None)
             if facts is not None:
-                item[method] = _operation(facts, method, parameters, components)
+                level = access.get(method.upper(), PUBLIC)
+                item[method] = _operation(facts, method, parameters, components, level)
         if item:
             paths[path] = item
     return {
@@ -146,7 +165,14 @@ def document(routes: list[Route], *, title: str, version: str, prefix: str = "/a
         "paths": dict(sorted(paths.items(), key=lambda kv: re.sub(r"\{", "~", kv[0]))),
         "components": {
             "schemas": components.schemas,
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The signed session cookie a sign-up or login sets.",
+                }
+            },
         },
     }
 

@@ -14,6 +14,7 @@ value of a repeated field win.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -44,25 +45,27 @@ class ValidationFailed(Exception):
         return fields
 
 
+# pydantic's error types in plain sentences; a model can say what to ask for a required field
+# left out in its MISSING class variable ({"name": "Enter your name."})
 MESSAGES = {
-    "missing": "This field is required",
-    "string_type": "Must be a string",
-    "bool_type": "Must be true or false",
-    "bool_parsing": "Must be true or false",
-    "int_type": "Must be a whole number",
-    "int_parsing": "Must be a whole number",
-    "int_from_float": "Must be a whole number",
+    "missing": "This field is required.",
+    "string_type": "Must be a string.",
+    "bool_type": "Must be true or false.",
+    "bool_parsing": "Must be true or false.",
+    "int_type": "Must be a whole number.",
+    "int_parsing": "Must be a whole number.",
+    "int_from_float": "Must be a whole number.",
 }
 
 
 def text_problem(value: str) -> str | None:
     """What makes a string unusable anywhere, or None."""
     if "\x00" in value:
-        return "Must not contain NUL characters"
+        return "Must not contain NUL characters."
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "Must be valid text (it holds a lone surrogate)"
+        return "Must be valid text (it holds a lone surrogate)."
     return None
 
 
@@ -93,7 +96,7 @@ def parse(model: type[BaseModel], data: Any) -> Any:
     """Validate a request body (a dict from JSON, or FormData) into model, or raise
     ValidationFailed naming each bad field."""
     if not isinstance(data, dict):
-        raise ValidationFailed([{"path": [], "message": "Expected a JSON object or a form"}])
+        raise ValidationFailed([{"path": [], "message": "Expected a JSON object or a form."}])
     issues = []
     for key, value in data.items():
         problem = _first_problem(key) or _first_problem(value)
@@ -106,12 +109,17 @@ def parse(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(issues_of(exc)) from None
+        raise ValidationFailed(issues_of(exc, getattr(model, "MISSING", {}))) from None
 
 
-def issues_of(error: ValidationError) -> list[dict[str, Any]]:
+def issues_of(error: ValidationError, missing: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Each error as {"path", "message"}: a validator's own message, else MESSAGES' sentence
+    (for a required field left out, missing[field] when given)."""
     issues = []
     for item in error.errors():
+        path = [str(p) for p in item["loc"]]
         message = MESSAGES.get(item["type"], item["msg"].removeprefix("Value error, "))
-        issues.append({"path": [str(p) for p in item["loc"]], "message": message})
+        if item["type"] == "missing" and len(path) == 1:
+            message = (missing or {}).get(path[0], message)
+        issues.append({"path": path, "message": message})
     return issues

@@ -49,6 +49,7 @@ class SessionDTO:
     user_agent: str | None
     ip: str | None
     current: bool
+    device: str = ""  # the user agent as a person reads it: "Chrome on Linux" (dal.devices)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ loop and within core.markdown's time limit; a body that cannot be rendered in ti
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
 from sqlalchemy import Select, and_, bindparam, func, select
 
@@ -27,25 +29,25 @@ MAX_TITLE = 200
 MAX_BODY = 100_000
 MAX_PER_PAGE = 100
 NOT_FOUND = "Post not found"
-TOO_COMPLEX = "This post is too complex to display; simplify its formatting"
+TOO_COMPLEX = "This post is too complex to display: simplify its formatting."
 
 
 def _title(value: str) -> str:
     title = " ".join(value.split())
     if not title:
-        raise ValueError("Enter a title")
+        raise ValueError("Enter a title.")
     if has_control_characters(title):
-        raise ValueError("The title must not contain control characters")
+        raise ValueError("The title must not contain control characters.")
     if len(title) > MAX_TITLE:
-        raise ValueError(f"The title must be at most {MAX_TITLE} characters")
+        raise ValueError(f"The title must be at most {MAX_TITLE} characters.")
     return title
 
 
 def _body(value: str) -> str:
     if has_control_characters(value, allowed="\t\n\r"):
-        raise ValueError("The body must not contain control characters other than tabs and line breaks")
+        raise ValueError("The text must not contain control characters other than tabs and line breaks.")
     if len(value) > MAX_BODY:
-        raise ValueError(f"The body must be at most {MAX_BODY:,} characters")
+        raise ValueError(f"The text must be at most {MAX_BODY:,} characters.")
     return value
 
 
@@ -53,6 +55,7 @@ class PostInput(BaseModel):
     """A whole post (POST and PUT). author_id and other extra fields are ignored."""
 
     model_config = ConfigDict(extra="ignore")
+    MISSING: ClassVar[dict[str, str]] = {"title": "Enter a title."}  # core.validation.parse
     title: str
     body: str
     published: StrictBool = False
@@ -92,21 +95,21 @@ class ListQuery(BaseModel):
     @classmethod
     def _author(cls, value: int | None) -> int | None:
         if value is not None and not 1 <= value <= MAX_ID:
-            raise ValueError("author must be a user id")
+            raise ValueError("The author must be a user id.")
         return value
 
     @field_validator("page")
     @classmethod
     def _page(cls, value: int) -> int:
         if not 1 <= value <= MAX_PAGE:
-            raise ValueError(f"page must be between 1 and {MAX_PAGE:,}")
+            raise ValueError(f"The page must be between 1 and {MAX_PAGE:,}.")
         return value
 
     @field_validator("per_page")
     @classmethod
     def _per_page(cls, value: int) -> int:
         if not 1 <= value <= MAX_PER_PAGE:
-            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}.")
         return value
 
 

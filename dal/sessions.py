@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 
 from dal import db
+from dal.devices import describe_all
 from dal.dto import Authenticated, SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
 from dal.ids import parse_id
@@ -191,26 +192,36 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
         return current_payload
 
 
+SESSION_COLUMNS = (
+    Session.id, Session.created_at, Session.last_seen_at, Session.expires_at, Session.user_agent, Session.ip,
+)  # fmt: skip
+
+
 async def list_sessions(viewer: UserDTO, current_session_id: int | None) -> list[SessionDTO]:
-    """The viewer's active sessions (database mode), most recently used first."""
+    """The viewer's active sessions (database mode), most recently used first, each with its
+    device as a person reads it."""
     async with db.read() as session:
-        rows = await session.scalars(
-            select(Session)
+        result = await session.execute(
+            select(*SESSION_COLUMNS)
             .where(Session.user_id == viewer.id, Session.expires_at > utcnow())
             .order_by(Session.last_seen_at.desc(), Session.id.desc())
         )
-        return [
-            SessionDTO(
-                id=r.id,
-                created_at=iso(r.created_at),
-                last_seen_at=iso(r.last_seen_at),
-                expires_at=iso(r.expires_at),
-                user_agent=r.user_agent,
-                ip=r.ip,
-                current=r.id == current_session_id,
-            )
-            for r in rows
-        ]
+        rows = result.all()
+    await db.give_back_reads()  # the devices are read off the user agents next, in their own thread
+    devices = await describe_all([r.user_agent for r in rows])
+    return [
+        SessionDTO(
+            id=r.id,
+            created_at=iso(r.created_at),
+            last_seen_at=iso(r.last_seen_at),
+            expires_at=iso(r.expires_at),
+            user_agent=r.user_agent,
+            ip=r.ip,
+            current=r.id == current_session_id,
+            device=device,
+        )
+        for r, device in zip(rows, devices, strict=True)
+    ]
 
 
 async def end_session_by_id(viewer: UserDTO, session_id: int | str) -> int:

@@ -82,7 +82,7 @@ async def change_password(viewer: UserDTO, current: str, new: str) -> None:
             raise NotFound("User not found")
         stored = user.password_hash
     if not await verify_password(current, stored, db.state.bcrypt_rounds):
-        raise Invalid("current_password", "The current password is not correct")
+        raise Invalid("current_password", "The current password is not correct.")
     new_hash = await hash_password(new, db.state.bcrypt_rounds)
     async with db.session() as session:
         await session.execute(
@@ -108,9 +108,9 @@ async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit
     check_role(viewer, "admin")
     user_id = parse_id(user_id, "User not found")
     if role not in ROLES:
-        raise Invalid("role", f"Role must be one of {', '.join(ROLES)}")
+        raise Invalid("role", f"Role must be one of {', '.join(ROLES)}.")
     if user_id == viewer.id:
-        raise Invalid("role", "You cannot change your own role; ask another admin")
+        raise Invalid("role", "You cannot change your own role: ask another admin.")
     async with db.serialized() as session:
         admins = set(
             await session.scalars(
@@ -121,7 +121,7 @@ async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit
         if user is None:
             raise NotFound("User not found")
         if role != "admin" and not admins - {user.id}:
-            raise Invalid("role", "There must be at least one admin")
+            raise Invalid("role", "There must be at least one admin.")
         if viewer.id not in admins:
             raise Forbidden("This needs the admin role.")
         user.role = role
@@ -139,12 +139,27 @@ async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit
         return to_dto(user)
 
 
+COMMAND_LINE = audit.Client(ip=None, user_agent=None)  # who acts from `python app.py ...`
+
+
 async def promote(email: str) -> UserDTO:
-    """Make the user with this email an admin (the command line's `python app.py promote`)."""
+    """Make the user with this email an admin (the command line's `python app.py promote`).
+    The change is audited in the same transaction, as set_role's are; promoting an admin
+    again changes nothing and records nothing."""
     async with db.session() as session:
         user = await session.scalar(select(User).where(func.lower(User.email) == emails.lookup_form(email)))
         if user is None:
             raise NotFound(f"No user with the email {email.strip()!r}")
-        user.role = "admin"
+        if user.role != "admin":
+            user.role = "admin"
+            session.add(
+                audit.event(
+                    "role_changed",
+                    COMMAND_LINE,
+                    user_id=user.id,
+                    email=user.email,
+                    detail="to admin by the command line",
+                )
+            )
         await session.commit()
         return to_dto(user)

@@ -9,11 +9,14 @@ from core.validation import ValidationFailed
 from dal import DomainError, TooManyAttempts
 
 
-def form_props(req: Anyone, fields, values=None, errors=None):
+def form_props(req: Anyone, fields, values=None, errors=None, notice=""):
+    """notice: a success note for the blank form ("You are signed out."); a form shown again
+    with its errors never carries one."""
     return {
         "values": values or dict.fromkeys(fields, ""),
         "errors": errors or {},
         "next": safe_next(req.query.get("next"), ""),
+        "notice": notice,
     }
 
 

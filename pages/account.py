@@ -33,7 +33,8 @@ async def page(req: SignedIn, errors=None, values=None, status=200):
         "stateless": stateless,
         "errors": errors or {},
         "values": values or {"name": req.user.name},
-        "done": DONE.get(req.query.get("done"), ""),
+        # a form shown again with its errors never carries the notice of an earlier success
+        "done": "" if errors else DONE.get(req.query.get("done"), ""),
     }
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
@@ -53,7 +54,7 @@ async def action(req: SignedIn):
         elif intent == "session":
             session_id = str(body.get("session_id", ""))
             if not session_id.isdigit():
-                raise InvalidInput("Choose a session to sign out")
+                raise InvalidInput("Choose a session to sign out.")
             await flows.revoke_session(req, session_id)
         elif intent == "everywhere":
             (await flows.sign_out_everywhere_else(req)).apply(req)
@@ -63,7 +64,7 @@ async def action(req: SignedIn):
         elif intent == "avatar_delete":
             await avatars.delete_avatar(req.user)
         else:
-            raise InvalidInput("Unknown form")
+            raise InvalidInput("Unknown form.")
     except ValidationFailed as exc:
         values = kept_values(body, ("name",)) if intent == "name" else None
         return await page(req, {intent: exc.by_field}, values, status=400)

@@ -17,7 +17,8 @@ async def page(req: SignedIn, error="", status=200):
         "events": await audit.latest(req.user),
         "roles": ["user", "admin"],
         "error": error,
-        "done": "The role was changed." if req.query.get("done") == "role" else "",
+        # shown again with an error, the page never carries the notice of an earlier success
+        "done": "The role was changed." if req.query.get("done") == "role" and not error else "",
     }
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
@@ -31,7 +32,7 @@ async def action(req: SignedIn):
     user_id = str(body.get("user_id", ""))
     try:
         if not user_id.isdigit():
-            raise Invalid("user_id", "Choose a user")
+            raise Invalid("user_id", "Choose a user.")
         await flows.change_role(req, user_id, str(body.get("role", "")))
     except ValidationFailed as exc:
         return await page(req, exc.issues[0]["message"], status=400)

@@ -246,7 +246,10 @@ async def test_an_oversized_body_is_refused_before_it_is_read(base_url, http_ser
 async def test_unsafe_methods_need_the_xsrf_token(client):
     response = await client.post("/api/echo", json_body={}, xsrf=False)
     assert response.status == 403
-    assert response.json() == {"error": "Missing or invalid XSRF token"}
+    assert response.json() == {
+        "error": "Missing or invalid XSRF token: send the _xsrf cookie with the X-XSRFToken header "
+        "(GET /api/auth/csrf gives both)"
+    }
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,8 @@ async def test_an_admin_sees_users_and_changes_a_role(client):
     await make_admin("ada@example.com")
     page = await client.get("/admin")
     assert page.status == 200
-    assert "bob@example.com" in page.text and "ada@example.com" in page.text
+    shown = page.text.replace("<wbr>", "")  # addresses may break after @ and before a dot
+    assert "bob@example.com" in shown and "ada@example.com" in shown
     response = await client.post("/admin", form={"user_id": str(bob_user["id"]), "role": "admin"})
     assert (response.status, response.headers["Location"]) == (303, "/admin?done=role")
     assert (await bob.get("/api/admin/users")).status == 200

@@ -269,6 +269,7 @@ async def test_the_audit_log_records_authentication_events_for_admins(client):
         "logout",
     ):
         assert f'data-label="Event">{kind}</td>' in events, kind
-    assert "unknown email" in events and "wrong password" in events and "ghost@example.com" in events
+    assert "unknown email" in events and "wrong password" in events
+    assert "ghost@example.com" in events.replace("<wbr>", "")  # may break after @ and before a dot
     assert "not bobs password" not in events and "boo boo boo" not in events
     assert (await bob.get("/admin")).status in (307, 403)

@@ -77,7 +77,7 @@ def test_0005_renders_existing_posts_keeps_every_row_and_normalises_emails(tmp_p
         assert len(posts) == POSTS
         for post_id, html, excerpt in posts:
             assert html == (
-                f"<h1>Post {post_id}</h1>\n<p>Some <em>text</em> &lt;script&gt;alert({post_id})&lt;/script&gt;</p>\n"
+                f"<h2>Post {post_id}</h2>\n<p>Some <em>text</em> &lt;script&gt;alert({post_id})&lt;/script&gt;</p>\n"
             )
             assert excerpt == f"Post {post_id} Some text <script>alert({post_id})</script>"
         if backend == "sqlite":
@@ -90,6 +90,6 @@ def test_0005_renders_existing_posts_keeps_every_row_and_normalises_emails(tmp_p
         assert run_async(lambda: query(url, "SELECT count(*) FROM users")) == [(len(USERS),)]
         again = alembic(url, "upgrade", "head")
         assert again.returncode == 0, again.stderr
-        assert run_async(lambda: query(url, "SELECT count(*) FROM posts WHERE html LIKE '<h1>%'")) == [
+        assert run_async(lambda: query(url, "SELECT count(*) FROM posts WHERE html LIKE '<h2>%'")) == [
             (POSTS,)
         ]

@@ -1,12 +1,18 @@
-"""The README's "Adding a page" and "Adding an API route" examples, run as written."""
+"""The README's "Adding a page" and "Adding an API route" examples, and its curl walkthrough of
+the posts API, run as written."""
 
+import json
 import re
 import shutil
+import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app import make_app
+from tests.browser.support import running_app
+from tests.images import tiny_png
 
 pytestmark = pytest.mark.gen_test
 
@@ -62,3 +68,43 @@ def test_the_builder_examples_in_the_readme_are_the_tested_fixture_files():
     for name in ("pages/notes.py", "handlers/notes.py"):
         source = (ROOT / "tests" / "fixtures" / "builder" / name).read_text()
         assert f"```python\n{source}```" in text, name
+
+
+# --- the curl walkthrough under "### Posts API" ------------------------------------------------
+
+WALKTHROUGH_BASE = "B=http://127.0.0.1:8000\n"
+
+
+def curl_walkthrough() -> str:
+    """The shell block that follows "With curl" in the Posts API section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Posts API") :]
+    section = section[section.index("With curl") :]
+    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_curl_walkthrough_works_as_written(tmp_path):
+    """The block runs with bash, as written, against a real `python app.py` on a fresh database
+    (only the port in B= differs); every request answers the status its comment promises."""
+    assert shutil.which("curl") and shutil.which("bash"), "the walkthrough needs curl and bash"
+    script = curl_walkthrough()
+    assert script.startswith(WALKTHROUGH_BASE)
+    promised = [int(status) for status in re.findall(r"#[^\n]*?\b([1-5]\d\d)\b", script)]
+    assert len(promised) == 11
+    (tmp_path / "me.png").write_bytes(tiny_png())
+    (tmp_path / "server").mkdir()
+    with running_app(tmp_path / "server") as server:
+        run = subprocess.run(
+            ["bash", "-e", "-c", f"B={server.base}\n" + script.removeprefix(WALKTHROUGH_BASE)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        printed = [int(status) for status in re.findall(r" -> (\d{3})$", run.stderr, re.M)]
+        assert printed == promised, run.stdout + run.stderr
+        # what the walkthrough did is there to see: its post came and went, its picture too
+        with urllib.request.urlopen(server.base + "/api/posts") as response:
+            assert json.load(response)["total"] == 0
+    assert '"title":"Hello, world"' in run.stdout and '"avatar_url":"/media/avatars/' in run.stdout

@@ -11,8 +11,26 @@ ACCESS = "user"
 BODY_LIMIT = "3mb"  # the image (2 MB at most) plus multipart framing; the exact cap is in dal
 
 
+IMAGE = {"type": "string", "format": "binary"}
+UPLOAD = {
+    "required": True,
+    "description": "The image itself, or a multipart form whose avatar field is the file. Its "
+    "type is read from its first bytes, not from Content-Type or the file's name.",
+    "content": {
+        "image/png": {"schema": IMAGE},
+        "image/jpeg": {"schema": IMAGE},
+        "image/webp": {"schema": IMAGE},
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"avatar": IMAGE}, "required": ["avatar"]},
+            "encoding": {"avatar": {"contentType": "image/png, image/jpeg, image/webp"}},
+        },
+    },
+}
+
+
 @describe(
     "Upload your picture: PNG, JPEG or WebP, at most 2 MB, as the body or a multipart avatar field",
+    request_body=UPLOAD,
     responses={200: AvatarBody, 400: Error, 401: Error, 413: Error, 415: Error},
 )
 async def put(req: SignedIn):

@@ -21,8 +21,8 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-from core.markdown import render_post
 from dal.emails import canonical
+from migrations import rendered_posts
 
 revision = "0005"
 down_revision = "0004"
@@ -54,33 +54,6 @@ def _rebuild(table: str, *, autoincrement: bool) -> None:
         pass
     if table == "users":
         op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
-
-
-def _fill_rendered_posts() -> None:
-    posts = sa.table(
-        "posts", sa.column("id", sa.Integer), sa.column("body", sa.Text), sa.column("html", sa.Text),
-        sa.column("excerpt", sa.String),
-    )  # fmt: skip
-    bind = op.get_bind()
-    last = 0
-    while True:
-        rows = bind.execute(
-            sa.select(posts.c.id, posts.c.body).where(posts.c.id > last).order_by(posts.c.id).limit(BATCH)
-        ).all()
-        if not rows:
-            return
-        # no time limit here: every existing post gets its HTML, however long it takes
-        values = []
-        for row in rows:
-            rendered = render_post(row.body, time_limit=float("inf"))
-            values.append({"row_id": row.id, "html": rendered.html, "excerpt": rendered.excerpt})
-        bind.execute(
-            posts.update()
-            .where(posts.c.id == sa.bindparam("row_id"))
-            .values(html=sa.bindparam("html"), excerpt=sa.bindparam("excerpt")),
-            values,
-        )
-        last = rows[-1].id
 
 
 def _normalise_emails() -> None:
@@ -120,7 +93,7 @@ def _normalise_emails() -> None:
 def upgrade() -> None:
     op.add_column("posts", sa.Column("html", sa.Text(), nullable=True))
     op.add_column("posts", sa.Column("excerpt", sa.String(length=255), nullable=True))
-    _fill_rendered_posts()
+    rendered_posts.render_all(op.get_bind())
     sqlite = _sqlite()
     with op.batch_alter_table(
         "posts", recreate="always" if sqlite else "auto", **_batch_options(True)

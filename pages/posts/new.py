@@ -18,4 +18,4 @@ async def action(req: SignedIn):
         post = await posts.create_post(req.user, _form.read(req.body))
     except ValidationFailed as exc:
         return {"props": _form.refill(req.body, exc), "status": 400}
-    return see_other(req.url_for("posts/[id]", id=post.id))
+    return see_other(req.url_for("posts/[id]", id=post.id, saved=1))  # the page confirms it

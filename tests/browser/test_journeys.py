@@ -20,7 +20,8 @@ def test_sign_up_lands_on_the_dashboard_with_name_and_email(page):
 def test_log_out_from_the_nav_closes_the_dashboard(page):
     sign_up(page, "Grace Hopper", unique_email("grace"))
     page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
-    page.wait_for_url("**/login")
+    page.wait_for_url("**/login?signed_out=1")
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     page.goto("/dashboard")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fdashboard$"))
@@ -47,7 +48,7 @@ def test_forms_work_without_javascript(new_context):
     sign_up(page, "No Script", email)
     expect(page.locator("#user-email")).to_have_text(email)
     page.get_by_role("button", name="Log out").click()
-    page.wait_for_url("**/login")
+    page.wait_for_url("**/login?signed_out=1")
     log_in(page, email, "wrong password here")
     expect(page.get_by_role("alert")).to_have_text("Invalid email or password.")
     log_in(page, email)

@@ -23,4 +23,4 @@ async def action(req: SignedIn):
     except ValidationFailed as exc:
         current = await posts.get_post(req.user, req.params["id"])
         return {"props": {"post": current, **_form.refill(req.body, exc)}, "status": 400}
-    return see_other(req.url_for("posts/[id]", id=post.id))
+    return see_other(req.url_for("posts/[id]", id=post.id, saved=1))  # the page confirms it
