@@ -1,5 +1,6 @@
 """A request counter per key and fixed time window, kept in the database so that every
-worker process and instance shares it (the general API rate limit)."""
+worker process and instance shares it (the general API rate limit). Its clock is a module
+attribute (`clock`), so that tests can start in a fresh window instead of waiting for one."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from dal import db
 from models import RateCounter
 
+clock = time.time  # seconds since the epoch
+
 
 async def hit(key: str, window: int) -> tuple[int, int]:
     """Count one request for key; return the count in the current window and the seconds
     left in it. One upsert; the key's older windows are dropped when a new one starts."""
-    now = time.time()
+    now = clock()
     start = int(now // window * window)
     async with db.session() as session:
         insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert

@@ -225,3 +225,18 @@ def crowd(io_loop):
     http = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=100)
     yield http
     http.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The matrix (session mode x database) runs only where it can change the behaviour: a test
+    marked one_session_mode runs in database mode only, one marked one_database on SQLite only
+    (PostgreSQL stays wherever the database matters: SQL, locks, concurrency)."""
+    kept, dropped = [], []
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        extra_mode = item.get_closest_marker("one_session_mode") and params.get("session_mode") == "stateless"
+        extra_db = item.get_closest_marker("one_database") and params.get("backend") not in (None, "sqlite")
+        (dropped if extra_mode or extra_db else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

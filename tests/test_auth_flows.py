@@ -96,6 +96,8 @@ async def test_signup_form_duplicate_email_is_409_with_the_reason(client):
 @pytest.mark.parametrize(
     "evil", ["//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/x"]
 )
+@pytest.mark.one_session_mode
+@pytest.mark.one_database
 async def test_next_that_leaves_the_site_is_ignored(client, evil):
     await signed_up(client)
     await client.post("/logout")
@@ -207,6 +209,8 @@ async def test_duplicate_email_in_another_case_is_409(client):
         ({"name": "Ada", "email": 5, "password": PASSWORD}, ["email"], "Must be a string"),
     ],
 )
+@pytest.mark.one_session_mode
+@pytest.mark.one_database
 async def test_each_validation_rule_is_a_400_naming_the_field(client, body, path, message):
     response = await client.post("/api/auth/signup", json_body=body)
     assert response.status == 400
@@ -275,6 +279,7 @@ async def test_logout_is_a_post_only_page(client):
 
 
 @pytest.mark.parametrize("field", ["name", "email", "password"])
+@pytest.mark.one_session_mode
 async def test_nul_characters_are_a_validation_error_not_a_crash(client, field):
     body = {"name": "Ada", "email": "ada@example.com", "password": PASSWORD}
     body[field] = body[field][:3] + "\x00" + body[field][3:]

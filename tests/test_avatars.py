@@ -7,7 +7,7 @@ import pytest
 from tests.auth_helpers import signed_up
 from tests.concurrency import at_once
 
-pytestmark = pytest.mark.gen_test
+pytestmark = [pytest.mark.gen_test, pytest.mark.one_session_mode]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200

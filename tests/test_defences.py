@@ -11,7 +11,7 @@ from app import make_app
 from tests.auth_helpers import PASSWORD, login_api, make_admin, signed_up
 from tests.conftest import XSRF, Client
 
-pytestmark = pytest.mark.gen_test
+pytestmark = [pytest.mark.gen_test, pytest.mark.one_session_mode]
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ BODY = {"name": "Ada", "email": "ada@example.com", "password": PASSWORD}
         {"Origin": "http://localhost.evil.example"},
     ],
 )
+@pytest.mark.one_database
 async def test_cross_origin_unsafe_requests_are_refused_even_with_the_token(client, headers):
     api = await client.post("/api/auth/signup", json_body=BODY, headers=headers)
     assert api.status == 403 and "refused" in api.json()["error"]
@@ -59,6 +60,7 @@ async def test_cross_origin_unsafe_requests_are_refused_even_with_the_token(clie
 @pytest.mark.parametrize(
     "headers", [{"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {}, {"Origin": "self"}]
 )
+@pytest.mark.one_database
 async def test_same_origin_and_non_browser_requests_pass(client, headers):
     if headers.get("Origin") == "self":
         headers = {"Origin": client.base_url}
@@ -80,6 +82,7 @@ async def test_safe_methods_are_not_checked(client):
         ("multipart/form-data; boundary=x", "--x--"),
     ],
 )
+@pytest.mark.one_database
 async def test_json_auth_endpoints_accept_only_json(client, content_type, body):
     await signed_up(client)
     for path in ("/api/auth/login", "/api/auth/signup"):

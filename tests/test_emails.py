@@ -9,7 +9,7 @@ from dal import users as dal_users
 from tests.auth_helpers import PASSWORD, login_api, me, signed_up, signup_api
 from tests.concurrency import at_once
 
-pytestmark = pytest.mark.gen_test
+pytestmark = [pytest.mark.gen_test, pytest.mark.one_session_mode]
 
 STORED = "ada@xn--exmple-cua.com"
 SPELLINGS = [

@@ -9,7 +9,7 @@ import pytest
 from tests.auth_helpers import make_admin, signed_up
 from tests.concurrency import answered_meanwhile
 
-pytestmark = pytest.mark.gen_test
+pytestmark = [pytest.mark.gen_test, pytest.mark.one_session_mode]
 
 
 @pytest.fixture

@@ -95,6 +95,7 @@ async def test_stateless_cookie_carries_id_role_expiry_and_version_and_writes_no
         lambda v: "2|1:0|10:1700000000|7:session|4:YWJj|" + "0" * 64,
     ],
 )
+@pytest.mark.one_database
 async def test_tampered_or_garbage_cookies_mean_signed_out(client, mangle):
     await signed_up(client)
     client.cookies["session"] = mangle(client.cookies["session"].strip('"'))
@@ -347,6 +348,7 @@ async def test_the_session_cookie_is_secure_in_production(client, auth_settings,
         '"just a string"',
     ],
 )
+@pytest.mark.one_database
 async def test_a_validly_signed_cookie_with_a_hostile_payload_means_signed_out(
     client, auth_settings, payload
 ):

@@ -1,8 +1,6 @@
 """Throttling of credential endpoints (counted in the database), the general API rate limit,
 and the client address (a spoofed X-Forwarded-For changes nothing unless a proxy is trusted)."""
 
-import asyncio
-import time
 from dataclasses import replace
 
 import pytest
@@ -13,10 +11,10 @@ from sqlalchemy import update
 from app import make_app
 from models import AuthEvent
 from models.types import utcnow
-from tests.auth_helpers import PASSWORD, login_api, signed_up, signup_api
+from tests.auth_helpers import PASSWORD, in_a_fresh_minute, login_api, signed_up, signup_api
 from tests.conftest import Client
 
-pytestmark = pytest.mark.gen_test
+pytestmark = [pytest.mark.gen_test, pytest.mark.one_session_mode]
 
 
 @pytest.fixture
@@ -143,15 +141,13 @@ async def test_a_trusted_proxy_is_believed(auth_settings, http_client, client):
         await application.db.dispose()
 
 
-@pytest.mark.gen_test(timeout=90)  # it may wait for the next minute's window to start
-async def test_the_api_rate_limit_is_shared_across_instances(auth_settings, http_client):
+async def test_the_api_rate_limit_is_shared_across_instances(auth_settings, http_client, monkeypatch):
     settings = replace(auth_settings, api_rate_limit=6)
     apps = [make_app(settings), make_app(settings)]
     servers = [await serve(a) for a in apps]
     try:
         clients = [Client(http_client, base) for _server, base in servers]
-        if time.time() % 60 > 45:  # the window is a fixed minute: start in a fresh one
-            await asyncio.sleep(60.5 - time.time() % 60)
+        in_a_fresh_minute(monkeypatch)  # the window is a fixed minute: start in a fresh one
         statuses = [(await clients[i % 2].get("/api/posts")).status for i in range(6)]
         assert statuses == [200] * 6
         limited = await clients[0].get("/api/posts")
