@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -17,21 +14,15 @@ import pytest
 
 from config import SettingsError, load_settings
 from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database, run_async
-
-SECRET = "cli-test-secret-key-0123456789-abcdefghij"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.harness import SECRET, app_environment, run_app
 
 
 def app_env(database_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", "SECRET_KEY": SECRET, **extra}
+    return app_environment(database_url, **extra)
 
 
-def run_app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def run_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`python app.py *args` to its end (for how it refuses to start)."""
     return subprocess.run(
         [sys.executable, "app.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -43,19 +34,6 @@ def get(url: str) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the app exited with {process.returncode}: {process.stderr.read()}")
-        try:
-            get(url)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"the app did not answer at {url} within {timeout}s")
 
 
 @pytest.mark.parametrize(
@@ -75,10 +53,20 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30)
         ({"API_RATE_LIMIT": "many"}, "API_RATE_LIMIT='many' is not a whole number"),
     ],
 )
-def test_bad_settings_stop_the_app_with_a_clear_message(tmp_path, env, message):
-    result = run_app(app_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", **env))
+def test_each_bad_setting_has_a_clear_message(env, message):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {"DATABASE_URL": "sqlite+aiosqlite:///x.db", "APP_ENV": "test", "SECRET_KEY": SECRET, **env}
+        )
+    assert message in str(caught.value)
+
+
+def test_bad_settings_stop_the_app_with_their_message_and_no_traceback(tmp_path):
+    env = app_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", PORT="abc", SESSION_MODE="cookie")
+    result = run_command(env)
     assert result.returncode == 2
-    assert message in result.stderr
+    assert "PORT='abc' is not a whole number" in result.stderr
+    assert "SESSION_MODE='cookie' must be 'database' or 'stateless'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -162,7 +150,7 @@ def test_alembic_upgrades_and_downgrades(tmp_path, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_app_refuses_a_schema_that_is_behind(tmp_path, backend):
     with fresh_database(backend, tmp_path) as url:
-        result = run_app(app_env(url))
+        result = run_command(app_env(url))
     assert result.returncode == 1
     assert "schema is behind" in result.stderr
     assert "alembic upgrade head" in result.stderr
@@ -170,7 +158,7 @@ def test_the_app_refuses_a_schema_that_is_behind(tmp_path, backend):
 
 def test_the_app_says_when_the_database_is_unreachable(tmp_path):
     url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
-    result = run_app(app_env(url))
+    result = run_command(app_env(url))
     assert result.returncode == 1
     assert "cannot reach the database" in result.stderr
 
@@ -180,16 +168,20 @@ def test_the_app_says_when_the_database_is_unreachable(tmp_path):
 def test_the_app_serves_and_stops_cleanly(tmp_path, backend, workers):
     with fresh_database(backend, tmp_path) as url:
         assert alembic(url, "upgrade", "head").returncode == 0
-        port = free_port()
-        with subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port), "--workers", str(workers)],
-            cwd=ROOT,
-            env=app_env(url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
-            serve_then_stop(process, url, f"http://127.0.0.1:{port}", workers)
+        with run_app(app_env(url), "--workers", str(workers), log=tmp_path / "app.log") as app:
+            if workers > 1:
+                assert len(child_pids(app.process.pid)) == workers
+            status, body = get(app.base + "/")
+            assert status == 200 and b"<title>Home" in body
+            assert get(app.base + "/healthz") == (200, b'{"status":"ok"}')
+            assert get(app.base + "/readyz") == (200, b'{"status":"ready"}')
+            # the schema moves away from head under a running app: /readyz says so
+            assert alembic(url, "downgrade", "base").returncode == 0
+            status, body = get(app.base + "/readyz")
+            assert status == 503
+            assert "alembic upgrade head" in json.loads(body)["error"]
+            # SIGTERM to the parent only: it must stop its workers and exit 0
+            assert app.stop() == 0, app.log_text()
 
 
 def child_pids(pid: int) -> list[int]:
@@ -203,27 +195,3 @@ def child_pids(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
     return children
-
-
-def serve_then_stop(process: subprocess.Popen, url: str, base: str, workers: int) -> None:
-    try:
-        wait_until_serving(base + "/healthz", process)
-        if workers > 1:
-            assert len(child_pids(process.pid)) == workers
-        status, body = get(base + "/")
-        assert status == 200 and b"<title>Home" in body
-        assert get(base + "/healthz") == (200, b'{"status":"ok"}')
-        assert get(base + "/readyz") == (200, b'{"status":"ready"}')
-        # the schema moves away from head under a running app: /readyz says so
-        assert alembic(url, "downgrade", "base").returncode == 0
-        status, body = get(base + "/readyz")
-        assert status == 503
-        assert "alembic upgrade head" in json.loads(body)["error"]
-    finally:
-        process.send_signal(signal.SIGTERM)  # to the parent only: it must stop its workers
-        try:
-            code = process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert code == 0, process.stderr.read()

@@ -4,29 +4,18 @@ SIGTERM (requests in flight finish, then a clean exit)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database
-
-SECRET = "faults-test-secret-0123456789-abcdefghijkl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.dbutil import BACKENDS, alembic, fresh_database
+from tests.harness import app_environment, free_port, run_app
 
 
 class TcpProxy:
@@ -96,36 +85,6 @@ def call(url: str, *, data: bytes | None = None, headers: dict | None = None, me
         return exc.code, dict(exc.headers), exc.read()
 
 
-@contextmanager
-def running(env: dict[str, str], port: int):
-    with subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the app did not start: {process.stderr.read()}") from None
-                time.sleep(0.1)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-
-
 def sign_up(base: str, email: str = "ada@example.com", password: str = "correct horse battery") -> str:
     """Sign up through the API; returns the Cookie header of the new session."""
     headers = {"Content-Type": "application/json", "Cookie": "_xsrf=t", "X-XSRFToken": "t"}
@@ -144,17 +103,10 @@ def test_database_down_gives_503_fast_and_the_app_recovers(tmp_path, backend):
         proxy = TcpProxy(target.port or 5432)
         proxy.start()
         proxied = target.set(port=proxy.port).render_as_string(hide_password=False)
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": proxied,
-            "APP_ENV": "production",
-            "SECRET_KEY": SECRET,
-            "BCRYPT_ROUNDS": "10",
-        }
-        base = f"http://127.0.0.1:{port}"
+        env = app_environment(proxied, APP_ENV="production", BCRYPT_ROUNDS="10")
         try:
-            with running(env, port):
+            with run_app(env, log=tmp_path / "app.log") as app:
+                base = app.base
                 cookie = sign_up(base)
                 assert call(base + "/api/me", headers={"Cookie": cookie})[0] == 200
 
@@ -186,11 +138,9 @@ def test_database_down_gives_503_fast_and_the_app_recovers(tmp_path, backend):
 def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
     assert alembic(url, "upgrade", "head").returncode == 0
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     # a costly hash keeps the login in flight long enough to signal in the middle of it
-    env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "test", "SECRET_KEY": SECRET, "BCRYPT_ROUNDS": "14"}
-    with running(env, port) as process:
+    with run_app(app_environment(url, BCRYPT_ROUNDS="14"), log=tmp_path / "app.log") as app:
+        base, process = app.base, app.process
         sign_up(base)
         result = {}
 
@@ -208,4 +158,4 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(tmp_path):
         assert process.wait(timeout=30) == 0
         with pytest.raises(OSError):
             urllib.request.urlopen(base + "/healthz", timeout=2)
-        assert "shutting down: 1 request(s) in flight" in process.stderr.read()
+        assert "shutting down: 1 request(s) in flight" in app.log_text()

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -30,7 +26,8 @@ from schemathesis.checks import (
 )
 
 from core.application import key_versions
-from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database
+from tests.dbutil import BACKENDS, alembic, fresh_database
+from tests.harness import RunningApp, app_environment, run_app
 
 XSRF = "fuzz-token"
 PASSWORD = "correct horse battery"
@@ -47,58 +44,18 @@ class Running:
 SECRET = "fuzz-secret-key-0123456789-abcdefghijklmn"
 
 
-def start_app(folder, mode: str, url: str) -> tuple[subprocess.Popen, Running]:
-    assert alembic(url, "upgrade", "head").returncode == 0
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SESSION_MODE": mode,
-        "APP_ENV": "production",
-        "SECRET_KEY": SECRET,
-        "BCRYPT_ROUNDS": "10",  # the least production accepts
-        "UPLOAD_DIR": str(folder / "uploads"),
-        "API_RATE_LIMIT": "0",
-        "LOGIN_MAX_FAILURES": "0",
-        "ADDRESS_MAX_FAILURES": "0",
-        "SIGNUP_MAX_PER_ADDRESS": "0",
-    }
-    with open(folder / "server.log", "w") as log:  # the child keeps its own copy of the file
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port), "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, (folder / "server.log").read_text()
-            time.sleep(0.1)
+def sign_up_an_admin(app: RunningApp) -> str:
+    """The session cookie (and the XSRF pair) of an admin signed up on the running app."""
     body = json.dumps({"name": "Fuzz Admin", "email": "fuzz@example.com", "password": PASSWORD}).encode()
     request = urllib.request.Request(
-        base + "/api/auth/signup",
+        app.base + "/api/auth/signup",
         data=body,
         headers={"Content-Type": "application/json", "Cookie": f"_xsrf={XSRF}", "X-XSRFToken": XSRF},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         session = response.headers["Set-Cookie"].split(";")[0]
-    promote = subprocess.run([sys.executable, "app.py", "promote", "fuzz@example.com"], cwd=ROOT, env=env)
-    assert promote.returncode == 0
-    return process, Running(base, port, f"{session}; _xsrf={XSRF}", mode)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    assert app.command("promote", "fuzz@example.com").returncode == 0
+    return f"{session}; _xsrf={XSRF}"
 
 
 @pytest.fixture(
@@ -110,10 +67,21 @@ def running(request, tmp_path_factory):
     mode, backend = request.param
     folder = tmp_path_factory.mktemp(f"fuzz-{mode}-{backend}")
     with fresh_database(backend, folder) as url:
-        process, info = start_app(folder, mode, url)
-        yield info
-        process.terminate()
-        process.wait(timeout=15)
+        assert alembic(url, "upgrade", "head").returncode == 0
+        env = app_environment(
+            url,
+            SESSION_MODE=mode,
+            APP_ENV="production",
+            SECRET_KEY=SECRET,
+            BCRYPT_ROUNDS="10",  # the least production accepts
+            UPLOAD_DIR=str(folder / "uploads"),
+            API_RATE_LIMIT="0",
+            LOGIN_MAX_FAILURES="0",
+            ADDRESS_MAX_FAILURES="0",
+            SIGNUP_MAX_PER_ADDRESS="0",
+        )
+        with run_app(env, "--workers", "1", log=folder / "server.log") as app:
+            yield Running(app.base, app.port, sign_up_an_admin(app), mode)
     log = (folder / "server.log").read_text()
     assert "Traceback" not in log, log[-4000:]
 

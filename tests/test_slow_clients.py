@@ -4,17 +4,13 @@ a normal client is unaffected. The settings are checked at start."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from config import SettingsError, load_settings
-from tests.dbutil import ROOT
+from tests.harness import app_environment, run_app
 from tests.raw_http import RawConnection, request_bytes
-from tests.test_app import app_env, free_port, wait_until_serving
 
 BOUND = 15.0  # seconds: far above every timeout set below, far below the defaults
 TOKEN = {"Cookie": "_xsrf=tok", "X-XSRFToken": "tok"}
@@ -23,26 +19,8 @@ TOKEN = {"Cookie": "_xsrf=tok", "X-XSRFToken": "tok"}
 def start(folder, migrated_templates, **timeouts: str):
     """python app.py on a migrated SQLite copy, with the given timeouts; yields its port."""
     with migrated_templates.copy("sqlite", folder) as url:
-        port = free_port()
-        env = app_env(url, **timeouts)
-        with subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port), "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
-            try:
-                wait_until_serving(f"http://127.0.0.1:{port}/healthz", process)
-                yield port
-            finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    raise
+        with run_app(app_environment(url, **timeouts), "--workers", "1", log=folder / "app.log") as app:
+            yield app.port
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from config import SettingsError, load_settings
 from tests.dbutil import ROOT
-from tests.test_app import app_env, run_app
+from tests.test_app import app_env, run_command
 
 GOOD_KEY = secrets.token_urlsafe(48)
 
@@ -70,7 +70,7 @@ def test_a_cheap_bcrypt_cost_is_refused_in_production_only():
 
 def test_the_app_will_not_start_in_production_with_the_sample_key(tmp_path):
     env = app_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", APP_ENV="production", SECRET_KEY=sample_key())
-    result = run_app(env)
+    result = run_command(env)
     assert result.returncode == 2
     assert "SECRET_KEY: key 1 is a sample or placeholder key" in result.stderr
     assert "Traceback" not in result.stderr
