@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ from core.application import build_application, load_routes
 from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
 from core.http import RateLimit
+from core.mail import address_domain, transport_for
 from core.media import MediaHandler
 from core.pages import Middleware
 from core.routing import RouteConflict
@@ -38,6 +40,7 @@ from dal import db as dal_db
 from dal import errors
 from dal import ratelimit as dal_ratelimit
 from dal import users as dal_users
+from dal.sender import Sender
 from models.db import UNAVAILABLE_ERRORS, Database, head_revision
 
 ROOT = Path(__file__).resolve().parent
@@ -109,7 +112,7 @@ def make_app(
             (r"/media/(.+)", MediaHandler, {"path": str(uploads)}),
         ],
         autoreload=settings.development if autoreload is None else autoreload,
-        auth=SessionAuth(),
+        auth=SessionAuth(settings.email_verification),
         error_answers=error_answer,
         unavailable_errors=UNAVAILABLE_ERRORS,
         openapi_title="Tornado Pages API",
@@ -180,7 +183,10 @@ GRACE_SECONDS = 20
 
 
 async def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    settings = dataclasses.replace(settings, port=port)  # mail: links use it while APP_URL is unset
     app = make_app(settings, autoreload=settings.development and workers == 1)
+    app.mail_sender = mail_sender(settings)  # mail: delivers the outbox from this process
+    app.mail_sender.start()
     server = make_server(app, settings, max_body_size=app.max_body_size)
     server.add_sockets(tornado.netutil.bind_sockets(port, host, reuse_port=workers > 1))
     log.info("serving on http://%s:%s (%s, %s sessions)", host, port, settings.app_env, settings.session_mode)
@@ -215,8 +221,21 @@ async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTT
             await dal_db.drained()
     except TimeoutError:
         log.warning("%d request(s) still held a database connection at shutdown", dal_db.open_scopes())
+    if getattr(app, "mail_sender", None) is not None:
+        await app.mail_sender.stop()  # mail: the delivery in progress ends before the pool closes
     await app.db.dispose()
     log.info("stopped")
+
+
+def mail_sender(settings: Settings) -> Sender:
+    """The background sender of the outbox (dal.sender) through MAIL_URL; serve() runs one."""
+    transport = transport_for(settings.mail_url, local_hostname=address_domain(settings.mail_from))
+    return Sender(
+        transport,
+        settings.mail_from,
+        poll_seconds=settings.mail_poll_seconds,
+        retry_seconds=settings.mail_retry_seconds,
+    )
 
 
 def upload_dir(settings: Settings) -> Path:
