@@ -18,7 +18,7 @@ from typing import Any
 
 import tornado.web
 
-from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator
+from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator, Holdback
 from core.errors import ApiError, as_api_error
 from core.requests import Request
 from core.responses import FileResponse, Response
@@ -169,6 +169,12 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
             raise ApiError(403, "This needs the admin role.")
         if level == GUEST and self.current_user is not None:
             raise self.signed_in_refusal()
+        holds_back = getattr(auth, "holds_back", None)
+        route = getattr(self, "route", None)
+        if holds_back is not None and route is not None and self.current_user is not None:
+            holdback = holds_back(self.current_user, route.name)
+            if holdback is not None and (refusal := self.held_back_refusal(holdback, level)) is not None:
+                raise refusal
 
     def data_scope(self) -> AbstractAsyncContextManager[Any]:
         """The app's per-request scope around ACCESS and the route code (its database
@@ -200,6 +206,11 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
     def signed_in_refusal(self) -> Exception:
         """What a guest-only route answers someone signed in: 403 here; pages send them home."""
         return ApiError(403, "This is for signed-out visitors: log out first.")
+
+    def held_back_refusal(self, holdback: Holdback, level: str) -> Exception | None:
+        """What a held-back user gets (core.access.Holdback): 403 on a route that needs a user
+        here (routes open to anyone still answer); pages send them to the holdback's page."""
+        return ApiError(403, holdback.reason) if level in NEEDS_USER else None
 
     # --- calling route code ---
 

@@ -5,7 +5,7 @@ answers against it."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class _Out(BaseModel):
@@ -26,11 +26,16 @@ class Error(_Out):
     error: str
 
 
+class BadRequest(RootModel[ValidationErrorBody | Error]):
+    """A 400 that is either invalid fields (issues) or one message (a link that does not work)."""
+
+
 class PublicUser(_Out):
     id: int
     name: str
     email: str
     role: Literal["user", "admin"]
+    email_verified: bool
 
 
 class UserEnvelope(_Out):

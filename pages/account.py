@@ -9,6 +9,7 @@ from core.pages import see_other
 from core.validation import ValidationFailed
 from dal import InvalidInput, TooLarge, UnsupportedType, avatars
 from dal import sessions as dal_sessions
+from pages import _email_change as email_change
 
 ACCESS = "user"
 BODY_LIMIT = "3mb"  # the avatar form: an image of up to 2 MB (checked exactly in dal.avatars)
@@ -34,6 +35,7 @@ async def page(req: SignedIn, errors=None, values=None, status=200):
         "errors": errors or {},
         "values": values or {"name": req.user.name},
         "done": DONE.get(req.query.get("done"), ""),
+        **await email_change.props(req),  # the email section (pages/_email_change.py)
     }
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
@@ -62,6 +64,9 @@ async def action(req: SignedIn):
             await avatars.set_avatar(req.user, uploaded[0].body if uploaded else b"")
         elif intent == "avatar_delete":
             await avatars.delete_avatar(req.user)
+        elif intent in email_change.INTENTS:  # the email section (pages/_email_change.py)
+            if (refused := await email_change.act(req, intent, page)) is not None:
+                return refused
         else:
             raise InvalidInput("Unknown form")
     except ValidationFailed as exc:

@@ -1,5 +1,6 @@
 """/login: the login form (signed-out visitors only). Its action logs the user in and goes on
-to ?next= or /dashboard."""
+to ?next= or /dashboard. ?reset=1 and ?verified=1 show what just happened (a new password, a
+confirmed address)."""
 
 from auth import Anyone, flows
 from dal import TooManyAttempts, Unauthenticated
@@ -8,10 +9,15 @@ from pages._auth_form import form_props, submit
 ACCESS = "guest"
 FIELDS = ("email",)
 REFUSALS = {Unauthenticated: ("form", "Invalid email or password."), TooManyAttempts: ("form", None)}
+NOTICES = {
+    "reset": "Your password was changed, and every session was signed out. Log in with your new password.",
+    "verified": "Your email address is confirmed. Log in to go on.",
+}
 
 
 async def get_server_side_props(req: Anyone):
-    return {"props": form_props(req, FIELDS)}
+    notice = next((text for key, text in NOTICES.items() if req.query.get(key) == "1"), "")
+    return {"props": {**form_props(req, FIELDS), "notice": notice}}
 
 
 async def action(req: Anyone):
