@@ -16,7 +16,7 @@ from auth.sessions import CookieChange
 from core.validation import parse
 from dal import audit, password_reset, verification
 from dal.dto import UserDTO
-from dal.errors import EmailTaken, Invalid, InvalidInput
+from dal.errors import Conflict, EmailTaken, Invalid, InvalidInput
 
 OFF = "off"
 
@@ -66,7 +66,7 @@ async def verify_email(req: Anyone, body: object) -> verification.Confirmed:
     except InvalidInput:
         await audit.settle(attempt, detail="invalid link")
         raise
-    except EmailTaken:
+    except Conflict:
         await audit.settle(attempt, detail="email taken")
         raise
 

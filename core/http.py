@@ -165,16 +165,16 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
                 self.current_user, self.current_session = verified
         if self.current_user is None and level in NEEDS_USER:
             raise self.signed_out_refusal()
+        holds_back = getattr(auth, "holds_back", None)
+        route = getattr(self, "route", None)
+        if holds_back is not None and route is not None and self.current_user is not None:
+            holdback = holds_back(self.current_user, route.options.get("name", route.name))
+            if holdback is not None and (refusal := self.held_back_refusal(holdback, level)) is not None:
+                raise refusal
         if level == ADMIN and not auth.is_admin(self.current_user):
             raise ApiError(403, "This needs the admin role.")
         if level == GUEST and self.current_user is not None:
             raise self.signed_in_refusal()
-        holds_back = getattr(auth, "holds_back", None)
-        route = getattr(self, "route", None)
-        if holds_back is not None and route is not None and self.current_user is not None:
-            holdback = holds_back(self.current_user, route.name)
-            if holdback is not None and (refusal := self.held_back_refusal(holdback, level)) is not None:
-                raise refusal
 
     def data_scope(self) -> AbstractAsyncContextManager[Any]:
         """The app's per-request scope around ACCESS and the route code (its database

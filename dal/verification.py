@@ -3,7 +3,7 @@
 A verification link (sign-up, or "send again") marks the address verified, if it is still
 the user's address. An email change is asked for with the current password: a link goes to
 the new address and a notice to the old one, and the address changes only when the link is
-followed, and only if no account has taken the address meanwhile (EmailTaken: the unique
+followed, and only if no account has taken the address meanwhile (Conflict: the unique
 index decides, so of an email change and a sign-up racing for one address exactly one wins).
 A change ends the user's outstanding links (the old address can no longer reset the
 password). Each step writes its mail and its audit row in its own single transaction.
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from core.mail import Mail
 from dal import audit, db, outbox, tokens
 from dal.dto import UserDTO
-from dal.errors import EmailTaken, Invalid, InvalidInput, NotFound
+from dal.errors import Conflict, EmailTaken, Invalid, InvalidInput, NotFound
 from dal.password_reset import INVALID_LINK
 from dal.passwords import verify_password
 from dal.users import queue_verification, to_dto
@@ -64,7 +64,7 @@ async def link(token: object) -> Link | None:
 
 
 async def confirm(token: object, attempt: int) -> Confirmed:
-    """Follow the link: verify the address, or change it (EmailTaken if no longer free)."""
+    """Follow the link: verify the address, or change it (Conflict if no longer free)."""
     found = await tokens.find(token, tokens.VERIFY, tokens.EMAIL_CHANGE)
     if found is None:
         raise InvalidInput(INVALID_LINK)
@@ -86,7 +86,7 @@ async def confirm(token: object, attempt: int) -> Confirmed:
             try:
                 await session.flush()  # the unique index on lower(email) decides
             except IntegrityError:
-                raise EmailTaken() from None
+                raise Conflict(EmailTaken().message) from None  # no form field here
             await tokens.end(session, user.id, tokens.RESET, tokens.VERIFY, tokens.EMAIL_CHANGE)
             settled = audit.settlement(
                 attempt, kind="email_changed", user_id=user.id, email=user.email, detail=f"from {previous}"

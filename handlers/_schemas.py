@@ -26,6 +26,13 @@ class Error(_Out):
     error: str
 
 
+class ConflictBody(_Out):
+    """A 409; a form field's clash (an address already registered) also names the field."""
+
+    error: str
+    issues: list[Issue] | None = None
+
+
 class BadRequest(RootModel[ValidationErrorBody | Error]):
     """A 400 that is either invalid fields (issues) or one message (a link that does not work)."""
 

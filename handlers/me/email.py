@@ -8,7 +8,7 @@ from auth.forms import EmailChangeInput
 from core.openapi import describe
 from core.responses import json_response
 from core.wrappers import with_json_body
-from handlers._schemas import Error, Success, ValidationErrorBody
+from handlers._schemas import ConflictBody, Error, Success, ValidationErrorBody
 
 ACCESS = "user"
 
@@ -16,7 +16,7 @@ ACCESS = "user"
 @describe(
     "Change your email address: confirmed from a link mailed to the new address",
     body=EmailChangeInput,
-    responses={202: Success, 400: ValidationErrorBody, 401: Error, 409: Error, 415: Error, 429: Error},
+    responses={202: Success, 400: ValidationErrorBody, 401: Error, 409: ConflictBody, 415: Error, 429: Error},
 )
 @with_json_body
 async def post(req: SignedIn):

@@ -6,7 +6,7 @@ the URL, so these answers never send it on as a referrer."""
 from auth import Anyone, recovery
 from core.pages import see_other
 from core.validation import ValidationFailed
-from dal import EmailTaken, InvalidInput, TooManyAttempts
+from dal import Conflict, InvalidInput, TooManyAttempts
 
 ACCESS = "public"
 
@@ -26,7 +26,7 @@ async def action(req: Anyone):
         await recovery.verify_email(req, {"token": req.params["token"]})
     except (InvalidInput, ValidationFailed):
         return {"props": props(), "status": 400}
-    except EmailTaken:
+    except Conflict:
         error = "That address now belongs to another account, so your address stays as it was."
         return {"props": props(error=error), "status": 409}
     except TooManyAttempts as exc:
