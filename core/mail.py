@@ -6,7 +6,8 @@ standard output, for development. ``smtp://[user:password@]host[:port]`` speaks 
 implicit TLS, through aiosmtplib (asyncio: the event loop never waits on the server).
 
 A Transport raises MailError when a message could not be delivered; ``permanent`` says that
-trying again will not help (the server refused the message or the recipient for good).
+trying again will not help (the server refused this recipient or this message for good, a
+5xx answer); every other failure (no server, a timeout, a refused login) is worth another try.
 """
 
 from __future__ import annotations
@@ -105,9 +106,13 @@ class SmtpTransport:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             permanent = all(refusal.code >= 500 for refusal in exc.recipients)
-            raise MailError(f"recipient refused: {exc}", permanent=permanent) from exc
-        except aiosmtplib.SMTPResponseException as exc:
+            codes = ", ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            raise MailError(f"recipient refused: {codes}", permanent=permanent) from exc
+        except aiosmtplib.SMTPDataError as exc:  # this message refused
             raise MailError(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            # the server, the login or the sender address: a set-up to fix, so tried again
+            raise MailError(f"SMTP {exc.code}: {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise MailError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -83,8 +83,8 @@ class Sender:
             self._wakeup.clear()
             try:
                 handled = await self.deliver_due()
-            except Exception:  # the database is away: try again at the next poll
-                log.warning("the mail sender could not reach the outbox", exc_info=True)
+            except Exception as exc:  # the database is away: try again at the next poll
+                log.warning("the mail sender could not reach the outbox: %s: %s", type(exc).__name__, exc)
                 handled = 0
             if handled >= self.batch and not self._stopping:
                 continue

@@ -85,7 +85,10 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, **options: object) -> None:
+        """options go to aiosmtpd's Controller: ssl_context (implicit TLS), tls_context and
+        require_starttls (STARTTLS), authenticator and auth_required (a login)."""
+        self.options = options
         self.port = free_port()
         self.received: list[Received] = []
         self.refused: set[str] = set()
@@ -101,7 +104,7 @@ class SmtpServer:
 
     def start(self) -> None:
         # a Controller cannot be started twice: a new one on the same port
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **self.options)
         self._controller.start()
 
     def stop(self) -> None:

@@ -151,6 +151,8 @@ def test_database_down_gives_503_fast_and_the_app_recovers(tmp_path, backend):
             "APP_ENV": "production",
             "SECRET_KEY": SECRET,
             "BCRYPT_ROUNDS": "10",
+            "APP_URL": f"http://127.0.0.1:{port}",
+            "MAIL_URL": "smtp://127.0.0.1:1",  # production needs a mail server; none answers here
         }
         base = f"http://127.0.0.1:{port}"
         try:

@@ -62,6 +62,10 @@ def start_app(folder, mode: str, url: str) -> tuple[subprocess.Popen, Running]:
         "LOGIN_MAX_FAILURES": "0",
         "ADDRESS_MAX_FAILURES": "0",
         "SIGNUP_MAX_PER_ADDRESS": "0",
+        "PASSWORD_RESET_MAX_PER_EMAIL": "0",
+        "PASSWORD_RESET_MAX_PER_ADDRESS": "0",
+        "APP_URL": f"http://127.0.0.1:{port}",
+        "MAIL_URL": "smtp://127.0.0.1:1",  # production needs a mail server; none answers here
     }
     with open(folder / "server.log", "w") as log:  # the child keeps its own copy of the file
         process = subprocess.Popen(
