@@ -42,11 +42,16 @@ class PublicUser(_Out):
     name: str
     email: str
     role: Literal["user", "admin"]
+
+
+class AccountUser(PublicUser):
+    """The signed-in user (GET /api/me, sign-up): also whether their address is verified."""
+
     email_verified: bool
 
 
 class UserEnvelope(_Out):
-    user: PublicUser
+    user: AccountUser
 
 
 class Success(_Out):

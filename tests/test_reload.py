@@ -25,6 +25,7 @@ COPY = [
     "pages",
     "handlers",
     "static",
+    "mails",
 ]
 
 
