@@ -3,7 +3,8 @@ event loop), receiving every mail the app sends. Tests wait for mail by polling 
 sleep, bounded by a timeout (never a fixed sleep), read the links in it and follow them as a
 person would. The server can be stopped and started again on the same port (a mail server
 that is down), made to hold every delivery until released (a slow one), and made to refuse
-some recipients for good.
+some recipients for good. Fixtures: smtp (the server), mail_settings (settings that send the
+app's mail there), mailer (the app's background sender on the test's event loop).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def path_of(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-# --- fixtures (imported by the mail test modules) ---------------------------------------------
+# --- fixtures (this module is a pytest plugin: tests/conftest.py names it) ----------------------
 
 
 @pytest.fixture
