@@ -25,6 +25,7 @@ if __name__ == "__main__":
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -43,6 +44,7 @@ from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
 from core.http import RateLimit
 from core.launch import DEFAULT_HOST
+from core.mail import address_domain, transport_for
 from core.media import MediaHandler
 from core.pages import Middleware
 from core.problems import NamedProblem
@@ -52,6 +54,7 @@ from dal import db as dal_db
 from dal import errors
 from dal import ratelimit as dal_ratelimit
 from dal import users as dal_users
+from dal.sender import Sender
 from models.db import UNAVAILABLE_ERRORS, Database, head_revision
 
 ROOT = Path(__file__).resolve().parent
@@ -124,7 +127,7 @@ def make_app(
             (r"/media/(.+)", MediaHandler, {"path": str(uploads)}),
         ],
         autoreload=autoreload,
-        auth=SessionAuth(),
+        auth=SessionAuth(settings.email_verification),
         error_answers=error_answer,
         unavailable_errors=UNAVAILABLE_ERRORS,
         openapi_title="Tornado Pages API",
@@ -203,7 +206,11 @@ ACCEPTED_SECONDS = 0.1
 
 
 async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
+    port = sockets[0].getsockname()[1]
+    settings = dataclasses.replace(settings, port=port)  # mail: links use it while APP_URL is unset
     app = make_app(settings)
+    app.mail_sender = mail_sender(settings)  # mail: delivers the outbox from this process
+    app.mail_sender.start()
     server = make_server(app, settings, max_body_size=app.max_body_size)
     server.add_sockets(sockets)
     host, port = sockets[0].getsockname()[:2]
@@ -249,8 +256,21 @@ async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTT
             await dal_db.drained()
     except TimeoutError:
         log.warning("%d request(s) still held a database connection at shutdown", dal_db.open_scopes())
+    if getattr(app, "mail_sender", None) is not None:
+        await app.mail_sender.stop()  # mail: the delivery in progress ends before the pool closes
     await app.db.dispose()
     log.info("stopped")
+
+
+def mail_sender(settings: Settings) -> Sender:
+    """The background sender of the outbox (dal.sender) through MAIL_URL; serve() runs one."""
+    transport = transport_for(settings.mail_url, local_hostname=address_domain(settings.mail_from))
+    return Sender(
+        transport,
+        settings.mail_from,
+        poll_seconds=settings.mail_poll_seconds,
+        retry_seconds=settings.mail_retry_seconds,
+    )
 
 
 def upload_dir(settings: Settings) -> Path:

@@ -1,12 +1,14 @@
 """Sign-up, login, logout and the account changes: one implementation, used by the pages'
-form actions and by the JSON API alike. Each validates the input, reserves the attempt with
-the throttles before any bcrypt work, writes the audit log, and returns what changed,
-including the session cookie to set (CookieChange); refusals are ValidationFailed or
-dal.errors (mapped to answers in app.py)."""
+form actions and by the JSON API alike (password reset, verification and email changes are in
+auth.recovery). Each validates the input, reserves the attempt with the throttles before any
+bcrypt work, writes the audit log, and returns what changed, including the session cookie to
+set (CookieChange); refusals are ValidationFailed or dal.errors (mapped to answers in app.py).
+Sign-up mails a verification link, in the account's own transaction, unless
+EMAIL_VERIFICATION is off."""
 
 from __future__ import annotations
 
-from auth import throttle
+from auth import recovery, throttle
 from auth.forms import LoginInput, NameInput, PasswordChangeInput, SignupInput
 from auth.requests import Anyone, SignedIn
 from auth.sessions import CookieChange
@@ -36,7 +38,9 @@ async def signup(req: Anyone) -> tuple[UserDTO, CookieChange]:
     data = parse(SignupInput, req.body)
     attempt = await throttle.signup_attempt(req, data.email)
     try:
-        who = await dal_users.create_user(data.name, data.email, data.password)
+        who = await dal_users.create_user(
+            data.name, data.email, data.password, verification=recovery.verification_mail(req)
+        )
     except EmailTaken:
         await audit.settle(attempt, detail="email taken")
         raise

@@ -1,5 +1,6 @@
-"""Input rules for sign-up, login and account changes (pydantic models, checked by
-core.validation.parse, which raises the 400 with issues that pages show beside each field)."""
+"""Input rules for sign-up, login, account changes, password resets and email changes
+(pydantic models, checked by core.validation.parse, which raises the 400 with issues that
+pages show beside each field)."""
 
 from __future__ import annotations
 
@@ -114,6 +115,29 @@ class PasswordChangeInput(_Form):
         if not value:
             raise ValueError("Enter your current password.")
         return value
+
+class PasswordResetRequestInput(_Form):
+    email: str
+
+    _email = field_validator("email")(normalise_email)
+
+
+class PasswordResetInput(_Form):
+    token: str
+    password: str  # the same rule as at sign-up: a password accepted there is accepted here
+
+    _password = field_validator("password")(check_new_password)
+
+
+class TokenInput(_Form):
+    token: str
+
+
+class EmailChangeInput(_Form):
+    email: str
+    current_password: str
+
+    _email = field_validator("email")(normalise_email)
 
 
 def kept_values(body: object, fields: tuple[str, ...]) -> dict[str, str]:

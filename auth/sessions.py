@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from core.access import Holdback
 from core.http import BaseHandler
 from core.requests import Request
 from core.responses import Response
@@ -22,6 +23,23 @@ COOKIE = "session"
 MAX_AGE_DAYS = 7
 MAX_AGE = MAX_AGE_DAYS * 24 * 3600
 MAX_PAYLOAD = 512  # a token is 43 characters, a stateless payload under 100
+
+NOT_VERIFIED = Holdback("Email address not verified", "/verify-email")
+# EMAIL_VERIFICATION=required: what an unverified user may still use (by route name): their
+# account (to correct the address), the verification pages, "send again", logging out, and
+# the password reset links (which work for whoever holds the mail)
+OPEN_WHILE_UNVERIFIED = frozenset(
+    {
+        "account",
+        "logout",
+        "verify-email",
+        "verify-email/[token]",
+        "forgot-password",
+        "reset-password/[token]",
+        "api/me/email",
+        "api/auth/verify-email/resend",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -70,10 +88,14 @@ def looks_current(payload: str) -> bool:
 
 
 class SessionAuth:
-    """The app's Authenticator (core.access): the two stages of ACCESS on the session cookie."""
+    """The app's Authenticator (core.access): the two stages of ACCESS on the session cookie,
+    and, with EMAIL_VERIFICATION=required, unverified users held back to /verify-email."""
 
     login_url = "/login"
     home_url = "/dashboard"
+
+    def __init__(self, email_verification: str = "optional") -> None:
+        self.verification_required = email_verification == "required"
 
     def credential(self, handler: BaseHandler) -> str | None:
         payload = handler.read_signed_cookie(COOKIE, MAX_AGE_DAYS)
@@ -96,3 +118,8 @@ class SessionAuth:
 
     def is_admin(self, user: UserDTO | None) -> bool:
         return user is not None and user.is_admin
+
+    def holds_back(self, user: UserDTO, route_name: str) -> Holdback | None:
+        if not self.verification_required or user.email_verified or route_name in OPEN_WHILE_UNVERIFIED:
+            return None
+        return NOT_VERIFIED

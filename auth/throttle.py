@@ -7,8 +7,13 @@ LOGIN_WINDOW_SECONDS lock that email, even for the right password, until the win
 ADDRESS_MAX_FAILURES failures from one address do the same for the address. Sign-up:
 SIGNUP_MAX_PER_ADDRESS attempts per address per hour, failed ones (an email already taken)
 included. Password changes: ADDRESS_MAX_FAILURES failed attempts per address per window.
-0 turns a limit off. An address is its throttle key (core.security.throttle_key: an IPv6
-client by its /64), which is also what the audit log keeps.
+Password reset requests: PASSWORD_RESET_MAX_PER_EMAIL per email (existing or not) and
+PASSWORD_RESET_MAX_PER_ADDRESS per address an hour. Links from mails that do not work (unknown,
+used, expired): ADDRESS_MAX_FAILURES per address per window. "Send the verification mail
+again": 3 per account in 10 minutes. Email changes: 3 asked for one new address in 10 minutes,
+and wrong current passwords count like failed password changes. 0 turns a limit off. An
+address is its throttle key (core.security.throttle_key: an IPv6 client by its /64), which is
+also what the audit log keeps.
 """
 
 from __future__ import annotations
@@ -75,3 +80,84 @@ async def password_change_attempt(req: SignedIn) -> int:
         "password change: address locked",
     )
     return await _reserve(req, "password_change_failed", [limit], user_id=req.user.id)
+
+
+RESET_WINDOW = 3600
+RESEND_MOST, RESEND_WINDOW = 3, 600
+EMAIL_CHANGE_MOST, EMAIL_CHANGE_WINDOW = 3, 600
+
+
+async def password_reset_attempt(req: Anyone, email: str) -> int:
+    """Reserve a reset request for email (counted whether or not it has an account)."""
+    settings = req.settings
+    kinds = ("password_reset_requested",)
+    limits = [
+        audit.Limit(
+            kinds,
+            "email",
+            email,
+            settings.password_reset_max_per_email,
+            RESET_WINDOW,
+            "password reset: email limit",
+        ),
+        audit.Limit(
+            kinds,
+            "ip",
+            client(req).ip,
+            settings.password_reset_max_per_address,
+            RESET_WINDOW,
+            "password reset: address limit",
+        ),
+    ]
+    return await _reserve(req, "password_reset_requested", limits, email=email)
+
+
+async def link_attempt(req: Anyone, failed_kind: str) -> int:
+    """Reserve following a link from a mail (failed_kind until settled as a success)."""
+    settings = req.settings
+    limit = audit.Limit(
+        (failed_kind,),
+        "ip",
+        client(req).ip,
+        settings.address_max_failures,
+        settings.login_window_seconds,
+        f"{failed_kind}: address locked",
+    )
+    return await _reserve(req, failed_kind, [limit])
+
+
+async def resend_attempt(req: SignedIn) -> int:
+    """Reserve sending the verification mail again: RESEND_MOST per account per window."""
+    limit = audit.Limit(
+        ("verification_resent",),
+        "email",
+        req.user.email,
+        RESEND_MOST,
+        RESEND_WINDOW,
+        "verification: resend limit",
+    )
+    return await _reserve(req, "verification_resent", [limit], user_id=req.user.id, email=req.user.email)
+
+
+async def email_change_attempt(req: SignedIn, new_email: str) -> int:
+    """Reserve an email change to new_email (failed until settled as requested)."""
+    settings = req.settings
+    limits = [
+        audit.Limit(
+            ("email_change_requested", "email_change_failed"),
+            "email",
+            new_email,
+            EMAIL_CHANGE_MOST,
+            EMAIL_CHANGE_WINDOW,
+            "email change: limit for the new address",
+        ),
+        audit.Limit(
+            ("email_change_failed",),
+            "ip",
+            client(req).ip,
+            settings.address_max_failures,
+            settings.login_window_seconds,
+            "email change: address locked",
+        ),
+    ]
+    return await _reserve(req, "email_change_failed", limits, user_id=req.user.id, email=new_email)

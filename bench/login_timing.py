@@ -42,6 +42,8 @@ def post(base: str, path: str, body: dict) -> tuple[int, float]:
 
 def main() -> None:
     limits_off = {"API_RATE_LIMIT": "0", "LOGIN_MAX_FAILURES": "0", "ADDRESS_MAX_FAILURES": "0"}
+    # production requires APP_URL and a mail server; this run sends no mail
+    limits_off |= {"APP_URL": "https://bench.example", "MAIL_URL": "smtp://127.0.0.1:1", "EMAIL_VERIFICATION": "off"}
     with (
         tempfile.TemporaryDirectory() as folder,
         running_app(Path(folder), APP_ENV="production", BCRYPT_ROUNDS="12", **limits_off) as server,

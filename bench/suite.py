@@ -164,6 +164,10 @@ class Plan:
             "API_RATE_LIMIT": "0",
             "ADDRESS_MAX_FAILURES": "0",
             "SIGNUP_MAX_PER_ADDRESS": "0",
+            # production requires APP_URL and a mail server; no mail is sent while measuring
+            "APP_URL": f"http://127.0.0.1:{port}",
+            "MAIL_URL": "smtp://127.0.0.1:1",
+            "EMAIL_VERIFICATION": "off",
         }
         cmd = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", port, "--workers", str(workers)]
         server = procs.Server(name, cmd, env=env, cwd=ROOT, log=self.out / f"{name}.log")

@@ -10,11 +10,16 @@ Two stages, as in the Next.js authentication guide:
 - secure, once the session is verified (Authenticator.verify), with the same answers for a
   session that turns out invalid, and 403 for "admin" without the role.
 The data layer still applies its row-level rules: ACCESS says who may call, not what they see.
+
+An app may also hold a signed-in user back from routes until something is done (confirming
+their email address): Authenticator.holds_back(user, route_name) returns a Holdback; then
+API routes that need a user answer 403 with its reason, and pages send the user to its page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +29,15 @@ PUBLIC, USER, ADMIN, GUEST = "public", "user", "admin", "guest"
 LEVELS = (PUBLIC, USER, ADMIN, GUEST)
 NEEDS_USER = (USER, ADMIN)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Holdback:
+    """Why a signed-in user may not use a route yet: API routes that need a user answer 403
+    {"error": reason}; every page sends them to page (where they can do what is missing)."""
+
+    reason: str
+    page: str
 
 
 class Authenticator(Protocol):
@@ -40,6 +54,9 @@ class Authenticator(Protocol):
         """Secure: (user, session) when the session is current, else None."""
 
     def is_admin(self, user: Any) -> bool: ...
+
+    # optional: def holds_back(self, user: Any, route_name: str) -> Holdback | None, asked once
+    # the session is verified, for every route a signed-in user calls (see Holdback)
 
 
 def declared_access(module: Any, where: Path | str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import tornado.web
 
-from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator
+from core.access import ADMIN, GUEST, NEEDS_USER, Authenticator, Holdback
 from core.errors import ApiError, as_api_error
 from core.mistakes import RouteMistake
 from core.requests import Request
@@ -172,6 +172,12 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
                 self.current_user, self.current_session = verified
         if self.current_user is None and level in NEEDS_USER:
             raise self.signed_out_refusal()
+        holds_back = getattr(auth, "holds_back", None)
+        route = getattr(self, "route", None)
+        if holds_back is not None and route is not None and self.current_user is not None:
+            holdback = holds_back(self.current_user, route.options.get("name", route.name))
+            if holdback is not None and (refusal := self.held_back_refusal(holdback, level)) is not None:
+                raise refusal
         if level == ADMIN and not auth.is_admin(self.current_user):
             raise ApiError(403, "This needs the admin role.")
         if level == GUEST and self.current_user is not None:
@@ -207,6 +213,11 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
     def signed_in_refusal(self) -> Exception:
         """What a guest-only route answers someone signed in: 403 here; pages send them home."""
         return ApiError(403, "This is for signed-out visitors: log out first.")
+
+    def held_back_refusal(self, holdback: Holdback, level: str) -> Exception | None:
+        """What a held-back user gets (core.access.Holdback): 403 on a route that needs a user
+        here (routes open to anyone still answer); pages send them to the holdback's page."""
+        return ApiError(403, holdback.reason) if level in NEEDS_USER else None
 
     # --- calling route code ---
 

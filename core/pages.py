@@ -23,7 +23,7 @@ import jinja2
 import tornado.web
 from markupsafe import Markup
 
-from core.access import PUBLIC, declared_access
+from core.access import PUBLIC, Holdback, declared_access
 from core.errors import ApiError, default_message
 from core.http import BaseHandler, Redirect
 from core.mistakes import (
@@ -268,6 +268,11 @@ class PageHandler(BaseHandler):
         """A signed-in visitor on a page for signed-out visitors (/login): to the app's home."""
         auth = self.authenticator
         return Redirect(auth.home_url if auth else "/", self.redirect_status())
+
+    def held_back_refusal(self, holdback: Holdback, level: str) -> Exception | None:
+        """A held-back user (core.access.Holdback) is sent to the holdback's page, whatever
+        the page's ACCESS."""
+        return Redirect(holdback.page, self.redirect_status())
 
     def redirect_status(self) -> int:
         return 307 if self.request.method in ("GET", "HEAD") else 303

@@ -43,6 +43,8 @@ class RouteTable:
         for route in api:
             name = api_prefix.strip("/") + ("" if route.name == "index" else "/" + route.name)
             self.routes[name] = NamedRoute(name, api_prefix, route)
+        for named in self.routes.values():
+            named.route.options["name"] = named.name  # what handlers report (e.g. holds_back)
 
     def __iter__(self) -> Iterator[NamedRoute]:
         return iter(self.routes.values())

@@ -177,6 +177,26 @@ async def reserve(
         return Reservation(attempt.id)
 
 
+def settlement(
+    attempt: int,
+    *,
+    kind: str | None = None,
+    user_id: int | None = None,
+    email: str | None = None,
+    detail: str | None = None,
+):  # noqa: ANN201
+    """The statement that records how a reserved attempt ended, for a transaction of the
+    caller's (so the outcome commits with what it describes)."""
+    values: dict = {"detail": _fit("detail", detail)}
+    if kind is not None:
+        values["kind"] = kind
+    if user_id is not None:
+        values["user_id"] = user_id
+    if email is not None:
+        values["email"] = _fit("email", email)
+    return update(AuthEvent).where(AuthEvent.id == attempt).values(**values)
+
+
 async def settle(
     attempt: int,
     *,
@@ -187,15 +207,8 @@ async def settle(
 ) -> None:
     """Record how a reserved attempt ended: a failure's reason (detail), or a success's kind
     (and who), which stops it counting as a failure."""
-    values: dict = {"detail": _fit("detail", detail)}
-    if kind is not None:
-        values["kind"] = kind
-    if user_id is not None:
-        values["user_id"] = user_id
-    if email is not None:
-        values["email"] = _fit("email", email)
     async with db.session() as session:
-        await session.execute(update(AuthEvent).where(AuthEvent.id == attempt).values(**values))
+        await session.execute(settlement(attempt, kind=kind, user_id=user_id, email=email, detail=detail))
         await session.commit()
 
 

@@ -23,6 +23,7 @@ class UserDTO:
     role: str
     created_at: str  # ISO 8601, UTC
     avatar_url: str | None = None
+    email_verified: bool = False  # the owner of the address followed a link mailed to it
 
     @property
     def is_admin(self) -> bool:

@@ -76,7 +76,16 @@ async def create_session(who: Authenticated, *, user_agent: str | None, ip: str 
 
 
 # what the secure check reads: the session's clock and version, and the user's public fields
-USER_COLUMNS = (User.id, User.name, User.email, User.role, User.created_at, User.avatar, User.session_version)
+USER_COLUMNS = (
+    User.id,
+    User.name,
+    User.email,
+    User.role,
+    User.created_at,
+    User.avatar,
+    User.email_verified_at,
+    User.session_version,
+)
 
 # the hot path's statements, built once (SQLAlchemy caches their compiled form): the session
 # joined with its user by token hash (database mode), the user by id (stateless mode)
@@ -102,6 +111,7 @@ def _user_from(row) -> UserDTO:  # noqa: ANN001
         role=row.role,
         created_at=iso(row.created_at),
         avatar_url=avatar_url(row.avatar),
+        email_verified=row.email_verified_at is not None,
     )
 
 

@@ -7,10 +7,14 @@ change and its audit row commit together, with the admins locked: there is alway
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dal import audit, db, emails
+from core.mail import Mail
+from dal import audit, db, emails, outbox, tokens
 from dal.access import check_role
 from dal.dto import Authenticated, UserDTO, iso
 from dal.errors import EmailTaken, Forbidden, Invalid, NotFound
@@ -31,11 +35,15 @@ def to_dto(user: User) -> UserDTO:
         role=user.role,
         created_at=iso(user.created_at),
         avatar_url=avatar_url(user.avatar),
+        email_verified=user.email_verified_at is not None,
     )
 
 
-async def create_user(name: str, email: str, password: str) -> Authenticated:
-    """A new account; EmailTaken if the address (in any spelling) is registered."""
+async def create_user(
+    name: str, email: str, password: str, verification: Callable[[str, UserDTO], Mail] | None = None
+) -> Authenticated:
+    """A new account; EmailTaken if the address (in any spelling) is registered. With
+    verification, a verification link is mailed in the same transaction."""
     email = emails.canonical(email)  # the stored form; the unique index compares that
     password_hash = await hash_password(password, db.state.bcrypt_rounds)
     async with db.session() as session:
@@ -43,11 +51,23 @@ async def create_user(name: str, email: str, password: str) -> Authenticated:
         session.add(user)
         try:
             # no read before the insert: the unique index decides, even under concurrent sign-ups
-            await session.commit()
+            await session.flush()
         except IntegrityError:
             await session.rollback()
             raise EmailTaken() from None
+        if verification is not None:
+            await queue_verification(session, user, verification)
+        await session.commit()
         return Authenticated(to_dto(user), user.session_version)
+
+
+async def queue_verification(
+    session: AsyncSession, user: User, compose: Callable[[str, UserDTO], Mail]
+) -> None:
+    """A new verification link for the user's address and its mail, in the caller's
+    transaction (sign-up, "send again": see dal.verification)."""
+    token = await tokens.issue(session, tokens.VERIFY, user.id, user.email, tokens.VERIFY_LIFETIME)
+    outbox.add(session, compose(token, to_dto(user)))
 
 
 async def verify_credentials(email: str, password: str) -> tuple[Authenticated | None, str]:

@@ -5,7 +5,7 @@ answers against it."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class _Out(BaseModel):
@@ -26,6 +26,17 @@ class Error(_Out):
     error: str
 
 
+class ConflictBody(_Out):
+    """A 409; a form field's clash (an address already registered) also names the field."""
+
+    error: str
+    issues: list[Issue] | None = None
+
+
+class BadRequest(RootModel[ValidationErrorBody | Error]):
+    """A 400 that is either invalid fields (issues) or one message (a link that does not work)."""
+
+
 class PublicUser(_Out):
     id: int
     name: str
@@ -33,8 +44,14 @@ class PublicUser(_Out):
     role: Literal["user", "admin"]
 
 
+class AccountUser(PublicUser):
+    """The signed-in user (GET /api/me, sign-up): also whether their address is verified."""
+
+    email_verified: bool
+
+
 class UserEnvelope(_Out):
-    user: PublicUser
+    user: AccountUser
 
 
 class Success(_Out):

@@ -3,8 +3,21 @@
 from models.audit import AuthEvent, RateCounter
 from models.base import Base
 from models.db import Database
+from models.mail import TOKEN_KINDS, OneTimeToken, OutboxMessage
 from models.post import Post
 from models.session import Session
 from models.user import ROLES, User
 
-__all__ = ["ROLES", "AuthEvent", "Base", "Database", "Post", "RateCounter", "Session", "User"]
+__all__ = [
+    "ROLES",
+    "TOKEN_KINDS",
+    "AuthEvent",
+    "Base",
+    "Database",
+    "OneTimeToken",
+    "OutboxMessage",
+    "Post",
+    "RateCounter",
+    "Session",
+    "User",
+]

@@ -1,7 +1,8 @@
 """AuthEvent: the audit log of authentication (sign-up, logins, logouts, password and role
-changes, revoked sessions, throttling). Its rows are also what throttling counts: an attempt
-is written as a failure (detail "pending") before it is checked, then settled. AUTOINCREMENT
-on SQLite: an event's id is never reused, even after old events are removed."""
+changes, revoked sessions, throttling, password resets, email verification and changes). Its
+rows are also what throttling counts: an attempt is written as a failure (detail "pending")
+before it is checked, then settled. AUTOINCREMENT on SQLite: an event's id is never reused,
+even after old events are removed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ KINDS = (
     "session_revoked",
     "signed_out_everywhere",
     "throttled",
+    "password_reset_requested",
+    "password_reset",
+    "password_reset_failed",
+    "verification_resent",
+    "email_verified",
+    "email_verification_failed",
+    "email_change_requested",
+    "email_change_failed",
+    "email_changed",
 )
 
 

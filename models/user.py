@@ -30,6 +30,8 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # file name of the avatar in the upload folder (random, so its URL can be cached forever)
     avatar: Mapped[str | None] = mapped_column(String(64))
+    # when the owner of the address proved it (a link mailed to it was followed); None: not yet
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -9,6 +9,7 @@ from core.pages import see_other
 from core.validation import ValidationFailed
 from dal import InvalidInput, TooLarge, UnsupportedType, avatars
 from dal import sessions as dal_sessions
+from pages import _email_change as email_change
 
 ACCESS = "user"
 BODY_LIMIT = "3mb"  # the avatar form: an image of up to 2 MB (checked exactly in dal.avatars)
@@ -35,6 +36,7 @@ async def page(req: SignedIn, errors=None, values=None, status=200):
         "values": values or {"name": req.user.name},
         # a form shown again with its errors never carries the notice of an earlier success
         "done": "" if errors else DONE.get(req.query.get("done"), ""),
+        **await email_change.props(req),  # the email section (pages/_email_change.py)
     }
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
@@ -63,6 +65,9 @@ async def action(req: SignedIn):
             await avatars.set_avatar(req.user, uploaded[0].body if uploaded else b"")
         elif intent == "avatar_delete":
             await avatars.delete_avatar(req.user)
+        elif intent in email_change.INTENTS:  # the email section (pages/_email_change.py)
+            if (refused := await email_change.act(req, intent, page)) is not None:
+                return refused
         else:
             raise InvalidInput("Unknown form.")
     except ValidationFailed as exc:

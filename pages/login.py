@@ -1,5 +1,6 @@
 """/login: the login form (signed-out visitors only). Its action logs the user in and goes on
-to ?next= or /dashboard. /login?signed_out=1 (where logging out lands) says so above the form."""
+to ?next= or /dashboard. ?signed_out=1 (where logging out lands), ?reset=1 and ?verified=1 say
+what just happened above the form (signed out, a new password, a confirmed address)."""
 
 from auth import Anyone, flows
 from dal import TooManyAttempts, Unauthenticated
@@ -8,10 +9,15 @@ from pages._auth_form import form_props, submit
 ACCESS = "guest"
 FIELDS = ("email",)
 REFUSALS = {Unauthenticated: ("form", "Invalid email or password."), TooManyAttempts: ("form", None)}
+NOTICES = {
+    "signed_out": "You are signed out.",
+    "reset": "Your password was changed, and every session was signed out. Log in with your new password.",
+    "verified": "Your email address is confirmed. Log in to go on.",
+}
 
 
 async def get_server_side_props(req: Anyone):
-    notice = "You are signed out." if req.query.get("signed_out") == "1" else ""
+    notice = next((text for key, text in NOTICES.items() if req.query.get(key) == "1"), "")
     return {"props": form_props(req, FIELDS, notice=notice)}
 
 

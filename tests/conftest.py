@@ -17,6 +17,9 @@ from app import make_app
 from config import Settings
 from tests.dbutil import BACKENDS, TemplateDatabases
 
+# the SMTP server and the app's mail sender (smtp, mail_settings, mailer)
+pytest_plugins = ["tests.mail_helpers"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = FIXTURES / "site"
 XSRF = "test-xsrf-token"

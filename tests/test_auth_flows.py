@@ -143,7 +143,13 @@ async def test_api_signup_is_201_with_the_user_and_a_session_cookie(client):
     response = await signup_api(client, email="  Ada@Example.COM ")
     assert response.status == 201
     assert response.json() == {
-        "user": {"id": 1, "name": "Ada Lovelace", "email": "ada@example.com", "role": "user"}
+        "user": {
+            "id": 1,
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "role": "user",
+            "email_verified": False,
+        }
     }
     cookie = session_cookie(response)
     for attribute in ("HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"):

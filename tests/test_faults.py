@@ -103,9 +103,16 @@ def test_database_down_gives_503_fast_and_the_app_recovers(tmp_path, backend):
         proxy = TcpProxy(target.port or 5432)
         proxy.start()
         proxied = target.set(port=proxy.port).render_as_string(hide_password=False)
-        env = app_environment(proxied, APP_ENV="production", BCRYPT_ROUNDS="10")
+        port = free_port()
+        env = app_environment(
+            proxied,
+            APP_ENV="production",
+            BCRYPT_ROUNDS="10",
+            APP_URL=f"http://127.0.0.1:{port}",
+            MAIL_URL="smtp://127.0.0.1:1",  # production needs a mail server; none answers here
+        )
         try:
-            with run_app(env, log=tmp_path / "app.log") as app:
+            with run_app(env, log=tmp_path / "app.log", port=port) as app:
                 base = app.base
                 cookie = sign_up(base)
                 assert call(base + "/api/me", headers={"Cookie": cookie})[0] == 200

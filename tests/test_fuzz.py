@@ -27,7 +27,7 @@ from schemathesis.checks import (
 
 from core.application import key_versions
 from tests.dbutil import BACKENDS, alembic, fresh_database
-from tests.harness import RunningApp, app_environment, run_app
+from tests.harness import RunningApp, app_environment, free_port, run_app
 
 XSRF = "fuzz-token"
 PASSWORD = "correct horse battery"
@@ -68,6 +68,7 @@ def running(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"fuzz-{mode}-{backend}")
     with fresh_database(backend, folder) as url:
         assert alembic(url, "upgrade", "head").returncode == 0
+        port = free_port()
         env = app_environment(
             url,
             SESSION_MODE=mode,
@@ -79,8 +80,12 @@ def running(request, tmp_path_factory):
             LOGIN_MAX_FAILURES="0",
             ADDRESS_MAX_FAILURES="0",
             SIGNUP_MAX_PER_ADDRESS="0",
+            PASSWORD_RESET_MAX_PER_EMAIL="0",
+            PASSWORD_RESET_MAX_PER_ADDRESS="0",
+            APP_URL=f"http://127.0.0.1:{port}",
+            MAIL_URL="smtp://127.0.0.1:1",  # production needs a mail server; none answers here
         )
-        with run_app(env, "--workers", "1", log=folder / "server.log") as app:
+        with run_app(env, "--workers", "1", log=folder / "server.log", port=port) as app:
             yield Running(app.base, app.port, sign_up_an_admin(app), mode)
     log = (folder / "server.log").read_text()
     assert "Traceback" not in log, log[-4000:]

@@ -41,6 +41,7 @@ COPY = [
     "pages",
     "handlers",
     "static",
+    "mails",
 ]
 
 

@@ -23,7 +23,9 @@ def sample_key() -> str:
 
 
 def production(**env: str) -> dict[str, str]:
-    return {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, **env}
+    # production also needs APP_URL and a mail server (tests/test_mail_settings.py)
+    mail = {"APP_URL": "https://app.example.com", "MAIL_URL": "smtp://mail.example.com:587?starttls=true"}
+    return {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, **mail, **env}
 
 
 def refusal(env: dict[str, str]) -> str:

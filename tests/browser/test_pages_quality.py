@@ -7,7 +7,18 @@ from tests.browser.conftest import sign_up, unique_email
 from tests.dbutil import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ["/", "/signup", "/login", "/dashboard", "/account", "/admin", "/posts", "/posts/new"]
+PAGES = [
+    "/",
+    "/signup",
+    "/login",
+    "/dashboard",
+    "/account",
+    "/admin",
+    "/posts",
+    "/posts/new",
+    "/forgot-password",
+    "/verify-email",
+]
 WIDTHS = [375, 1440]
 
 
