@@ -176,6 +176,6 @@ class TestRequired:
     async def test_logging_out_is_never_held_back(self, client):
         await signed_up(client)
         out = await client.post("/logout")
-        assert (out.status, out.headers["Location"]) == (303, "/login")
+        assert (out.status, out.headers["Location"]) == (303, "/login?signed_out=1")
         assert (await me(client)).status == 401
         assert (await client.get("/")).status == 200  # signed out: nothing is held back

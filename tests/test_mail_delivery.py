@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -23,9 +21,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import mail_sender
 from tests.auth_helpers import signup_api
-from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database, run_async
+from tests.dbutil import BACKENDS, alembic, fresh_database, run_async
+from tests.harness import app_environment, run_app
 from tests.mail_helpers import all_delivered, eventually, scalar
-from tests.test_app import app_env, free_port
 
 
 @pytest.fixture
@@ -123,36 +121,11 @@ async def test_two_senders_on_one_database_deliver_every_mail_once(client, smtp,
 
 @contextmanager
 def served(folder: Path, database_url: str, *args: str, **env: str):
-    """`python app.py` on a free port: (its base URL, the file holding its standard output)."""
-    port = free_port()
-    out_path, err_path = folder / "app.out", folder / "app.err"
-    with open(out_path, "w") as out, open(err_path, "w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port), *args],
-            cwd=ROOT,
-            env=app_env(database_url, **env),
-            stdout=out,
-            stderr=err,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, err_path.read_text()
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, err_path.read_text()
-                time.sleep(0.1)
-        yield base, out_path
-    finally:
-        process.terminate()
-        try:
-            assert process.wait(timeout=20) == 0, err_path.read_text()
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+    """`python app.py` on a free port (tests/harness.py): (its base URL, the file holding its
+    output, where the console transport prints each mail); it must stop with exit code 0."""
+    with run_app(app_environment(database_url, **env), *args, log=folder / "app.log") as app:
+        yield app.base, app.log
+        assert app.stop() == 0, app.log_text()
 
 
 def sign_up(base: str, email: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from config import SettingsError, load_settings
 from core.mail import ConsoleTransport, SmtpTransport, transport_for
-from tests.test_app import app_env, run_app
+from tests.test_app import app_env, run_command
 
 KEY = secrets.token_urlsafe(48)
 
@@ -97,7 +97,7 @@ def test_production_needs_app_url_and_a_real_mail_server():
 
 def test_the_app_will_not_start_in_production_without_app_url(tmp_path):
     env = app_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", APP_ENV="production", SECRET_KEY=KEY)
-    result = run_app(env)
+    result = run_command(env)
     assert result.returncode == 2
     assert "APP_URL is required when APP_ENV=production" in result.stderr
     assert "MAIL_URL=console:" in result.stderr and "Traceback" not in result.stderr
