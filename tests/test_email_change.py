@@ -42,7 +42,7 @@ async def test_the_address_changes_when_the_new_one_is_confirmed(client, smtp, a
     )
     assert (asked.status, asked.headers["Location"]) == (303, "/account?done=email")
     account = await client.get("/account?done=email")
-    assert "We sent a link to your new address" in account.text and "ada@new.example" in account.text
+    assert "We sent a link to your new address" in account.text and "ada@new.example" in account.text.replace("<wbr>", "")  # addresses may break after @
 
     notice = (await smtp.wait_for("ada@example.com"))[0]
     assert (

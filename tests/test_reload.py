@@ -125,7 +125,15 @@ class DevServer:
 
     def production_start(self) -> subprocess.CompletedProcess:
         """`APP_ENV=production python app.py` on the same files, on another port."""
-        env = {**self.env, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)}
+        env = {
+            **self.env,
+            "APP_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            # production's other requirements, so that only the broken file can refuse the start
+            "BCRYPT_ROUNDS": "10",
+            "APP_URL": "http://127.0.0.1:1",
+            "MAIL_URL": "smtp://127.0.0.1:1",
+        }
         return subprocess.run(
             [sys.executable, "app.py", "--port", str(free_port()), "--workers", "1"],
             cwd=self.project,
