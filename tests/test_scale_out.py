@@ -174,7 +174,7 @@ def test_a_session_made_on_one_instance_works_on_the_other(database_url, session
         # the cookie A signed is honoured by B, for the same user
         assert me(b, session) == (200, {"user": user})
         status, _, page = b.request("GET", "/dashboard", {"session": session})
-        assert status == 200 and email.encode() in page
+        assert status == 200 and email.encode() in page.replace(b"<wbr>", b"")  # addresses may break after @
 
         # a login on B gives a session A honours; the XSRF pair from A works on B
         status, cookies, body = b.request(
