@@ -1,5 +1,6 @@
 """The app's settings: the framework's (core.settings) plus what this app adds (database,
-session mode, throttles, bcrypt cost, uploads), read from the environment once at start.
+session mode, throttles, bcrypt cost, uploads, live pages), read from the environment once at
+start.
 
 A bad value stops the app with a message naming the variable; production refuses insecure
 set-ups (no or weak SECRET_KEY, a bcrypt cost below 10).
@@ -28,6 +29,12 @@ class Settings(FrameworkSettings):
     api_rate_limit: int = 600
     bcrypt_rounds: int = 12
     upload_dir: str = "uploads"
+    # live pages (core.live): open sockets per signed-in user (per address when signed out)
+    # and per process, seconds without a sign of the browser's tab, seconds between pings
+    live_sockets_per_user: int = 20
+    live_sockets_per_process: int = 5000
+    live_idle_seconds: float = 900.0
+    live_heartbeat_seconds: float = 25.0
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +67,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_rate_limit=reader.number("API_RATE_LIMIT", 600),
         bcrypt_rounds=bcrypt_rounds,
         upload_dir=reader.text("UPLOAD_DIR", Settings.upload_dir),
+        live_sockets_per_user=reader.number(
+            "LIVE_SOCKETS_PER_USER", Settings.live_sockets_per_user, 1, 10_000
+        ),
+        live_sockets_per_process=reader.number(
+            "LIVE_SOCKETS_PER_PROCESS", Settings.live_sockets_per_process, 1, 1_000_000
+        ),
+        live_idle_seconds=reader.seconds("LIVE_IDLE_SECONDS", Settings.live_idle_seconds, 1, 86400),
+        live_heartbeat_seconds=reader.seconds(
+            "LIVE_HEARTBEAT_SECONDS", Settings.live_heartbeat_seconds, 1, 3600
+        ),
     )
     reader.raise_problems()
     return settings

@@ -96,3 +96,9 @@ class SessionAuth:
 
     def is_admin(self, user: UserDTO | None) -> bool:
         return user is not None and user.is_admin
+
+    def live_topics(self, payload: str, user: UserDTO) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """For a live page's socket (core.live): its session ends with this very cookie's
+        logout; it is checked again whenever the user's sessions change (revoked, a password
+        change, sign out everywhere)."""
+        return (dal_sessions.ended_topic(payload),), (dal_sessions.sessions_topic(user.id),)

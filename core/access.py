@@ -41,6 +41,10 @@ class Authenticator(Protocol):
 
     def is_admin(self, user: Any) -> bool: ...
 
+    # Optional, for live pages (core.live): def live_topics(credential, user) -> (ends, checks):
+    # announcements that end this very session (a live socket opened with it closes at once),
+    # and those after which the socket runs its page again, which checks the session anew.
+
 
 def declared_access(module: Any, where: Path | str) -> dict[str, str]:
     """The module's ACCESS as {METHOD: level}; a bad declaration raises RouteDeclarationError (a

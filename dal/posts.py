@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 
 from core import markdown
 from core.validation import has_control_characters
+from dal import changes as live_changes
 from dal import db
 from dal.dto import AuthorDTO, PostDTO, PostPage, UserDTO, iso
 from dal.errors import Forbidden, Invalid, NotFound
@@ -139,6 +140,11 @@ def _to_dto(post: Post, author: User) -> PostDTO:
     )
 
 
+def _topics(post: Post) -> tuple[str, ...]:
+    """What a change to post touches (dal.changes): the lists, the post, its author's list."""
+    return ("posts", f"post:{post.id}", f"author:{post.author_id}")
+
+
 def can_edit(viewer: UserDTO | None, post: PostDTO) -> bool:
     """For pages deciding whether to show Edit and Delete (the DAL checks again on write)."""
     return viewer is not None and (viewer.id == post.author.id or viewer.is_admin)
@@ -252,6 +258,8 @@ async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
             author_id=viewer.id, title=data.title, body=data.body, published=data.published, **rendered
         )
         session.add(post)
+        await session.flush()
+        live_changes.announce(session, *_topics(post))
         await session.commit()
         author = await session.get(User, viewer.id)
         return _to_dto(post, author)
@@ -268,6 +276,7 @@ async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | 
         post, author = await _load_for_change(session, viewer, post_id)
         for name, value in values.items():
             setattr(post, name, value)
+        live_changes.announce(session, *_topics(post))
         await session.commit()
         return _to_dto(post, author)
 
@@ -275,5 +284,6 @@ async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | 
 async def delete_post(viewer: UserDTO, post_id: int | str) -> None:
     async with db.session() as session:
         post, _author = await _load_for_change(session, viewer, parse_id(post_id, NOT_FOUND))
+        live_changes.announce(session, *_topics(post))
         await session.delete(post)
         await session.commit()

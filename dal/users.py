@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dal import audit, db, emails
+from dal import audit, changes, db, emails
 from dal.access import check_role
 from dal.dto import Authenticated, UserDTO, iso
 from dal.errors import EmailTaken, Forbidden, Invalid, NotFound
@@ -21,6 +21,11 @@ from models import ROLES, User
 
 def avatar_url(file_name: str | None) -> str | None:
     return f"/media/avatars/{file_name}" if file_name else None
+
+
+def topics(user_id: int) -> tuple[str, ...]:
+    """What a change to a user's name, picture or role touches (dal.changes)."""
+    return ("users", f"user:{user_id}")
 
 
 def to_dto(user: User) -> UserDTO:
@@ -41,6 +46,7 @@ async def create_user(name: str, email: str, password: str) -> Authenticated:
     async with db.session() as session:
         user = User(name=name, email=email, password_hash=password_hash)
         session.add(user)
+        changes.announce(session, "users")
         try:
             # no read before the insert: the unique index decides, even under concurrent sign-ups
             await session.commit()
@@ -69,6 +75,7 @@ async def rename(viewer: UserDTO, name: str) -> UserDTO:
         if user is None:
             raise NotFound("User not found")
         user.name = name
+        changes.announce(session, *topics(user.id))
         await session.commit()
         return to_dto(user)
 
@@ -135,6 +142,7 @@ async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit
                 detail=f"to {role} by user {viewer.id}",
             )
         )
+        changes.announce(session, *topics(user.id), "audit")
         await session.commit()
         return to_dto(user)
 
@@ -146,5 +154,6 @@ async def promote(email: str) -> UserDTO:
         if user is None:
             raise NotFound(f"No user with the email {email.strip()!r}")
         user.role = "admin"
+        changes.announce(session, *topics(user.id))
         await session.commit()
         return to_dto(user)

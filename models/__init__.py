@@ -3,8 +3,9 @@
 from models.audit import AuthEvent, RateCounter
 from models.base import Base
 from models.db import Database
+from models.live import LiveChange
 from models.post import Post
 from models.session import Session
 from models.user import ROLES, User
 
-__all__ = ["ROLES", "AuthEvent", "Base", "Database", "Post", "RateCounter", "Session", "User"]
+__all__ = ["ROLES", "AuthEvent", "Base", "Database", "LiveChange", "Post", "RateCounter", "Session", "User"]
