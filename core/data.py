@@ -36,6 +36,7 @@ from core.routing import MalformedPath, decode_path
 
 PREFIX = "/_data/"
 SUFFIX = ".json"
+UNKNOWN_BUILD = "Unknown build: reload the page"
 
 
 def plain(value: Any) -> Any:
@@ -115,7 +116,7 @@ class DataHandler(PageHandler):
         if self.request.method not in ("GET", "HEAD", "OPTIONS"):
             raise self.method_not_allowed()
         if not self.known_build:
-            raise ApiError(404, "Unknown build: reload the page")
+            raise ApiError(404, UNKNOWN_BUILD)
         if self.malformed:
             raise ApiError(400, "Malformed percent-escape in the URL")
         if self.route is None or self._function("get_server_side_props") is None:
@@ -171,7 +172,7 @@ class DataHandler(PageHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         self.set_header("Cache-Control", NO_STORE)
-        if status_code == 404 and (not isinstance(exc, ApiError) or exc.message == default_message(404)):
+        if status_code == 404 and not (isinstance(exc, ApiError) and exc.message == UNKNOWN_BUILD):
             self._send_json(404, {"notFound": True})
             return
         if isinstance(exc, ApiError):

@@ -126,3 +126,35 @@ async def settled(app: Any, within: float = WAIT) -> None:
     while hub.marked or hub._timer is not None or hub._tasks:
         assert time.monotonic() < deadline, "the live hub did not settle"
         await asyncio.sleep(0.01)
+
+
+async def frames_of_a_silent_client(base_url: str, page: str) -> list[tuple[int, bytes]]:
+    """Open a page's socket over a raw TCP connection that never answers anything (no pong),
+    and return the frames the server sends, (opcode, payload), until it closes."""
+    parts = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    writer.write(
+        (
+            f"GET /_live?page={quote(page, safe='')} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Origin: {base_url}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    frames = []
+    try:
+        while True:
+            first, second = await asyncio.wait_for(reader.readexactly(2), WAIT)
+            size = second & 0x7F
+            if size == 126:
+                size = int.from_bytes(await reader.readexactly(2), "big")
+            elif size == 127:
+                size = int.from_bytes(await reader.readexactly(8), "big")
+            frames.append((first & 0x0F, await reader.readexactly(size)))
+            if first & 0x0F == 0x8:  # close
+                return frames
+    except asyncio.IncompleteReadError:
+        return frames
+    finally:
+        writer.close()

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.auth_helpers import PASSWORD, login_api, make_admin, signed_up
-from tests.live_helpers import LivePage, digest_of, handshake, open_live, settled
+from tests.live_helpers import LivePage, digest_of, frames_of_a_silent_client, handshake, open_live, settled
 
 pytestmark = pytest.mark.gen_test(timeout=60)
 
@@ -335,3 +335,14 @@ async def test_a_message_larger_than_the_limit_closes_the_socket(people, sockets
     live = await watch(people["bob"], "/posts", sockets)
     live.send("x" * 5000)
     assert (await live.closed())[0] == 1009  # message too big
+
+
+@pytest.mark.parametrize("settings_overrides", [{"live_heartbeat_seconds": 1}], indirect=True)
+async def test_heartbeats_close_a_socket_whose_pongs_stop_and_keep_the_others(people, sockets):
+    answering = await watch(people["ada"], "/posts", sockets)  # Tornado's client answers pings
+    frames = await frames_of_a_silent_client(people["bob"].base_url, "/posts")
+    opcodes = [opcode for opcode, _ in frames]
+    assert 0x9 in opcodes and opcodes[-1] == 0x8  # pinged, then closed
+    assert frames[-1][1][2:] == b"ping timed out"
+    await publish(people["ada"], "Heard after the heartbeats")
+    await answering.until("Heard after the heartbeats")

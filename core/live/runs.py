@@ -43,6 +43,7 @@ class RunResult:
     location: str | None
     view: PageView | None  # the rendered page (or error page), when one was rendered
     topics: frozenset[str]
+    checked: bool  # the session was checked (not when the middleware answered first)
     user: Any  # who the session proved this time (None: signed out)
 
 
@@ -105,7 +106,13 @@ async def run_page(
         await asyncio.wait_for(asyncio.shield(connection.done), RUN_TIMEOUT)
     except TimeoutError:
         log.warning("a live run of %s took over %ss", url, RUN_TIMEOUT)
-        return RunResult(504, None, None, frozenset(), None)
-    handler = getattr(delegate, "handler", None)
-    user = handler.current_user if handler is not None else None
-    return RunResult(connection.status, connection.headers.get("Location"), run.view, run.topics, user)
+        return RunResult(504, None, None, frozenset(), False, None)
+    handler = delegate.handler
+    return RunResult(
+        connection.status,
+        connection.headers.get("Location"),
+        run.view,
+        run.topics,
+        getattr(handler, "session_checked", False),
+        getattr(handler, "current_user", None),
+    )

@@ -168,7 +168,7 @@ class LiveSocket(BaseHandler, tornado.websocket.WebSocketHandler):
         result = await run_page(self.application, self.page_url, self.run_headers, self.context)
         if self.ws_connection is None:
             return  # closed during the run
-        if self.signed_in and result.user is None:
+        if self.signed_in and result.checked and result.user is None:
             self.close(SESSION_ENDED, "Your session has ended.")
             return
         if result.topics:
