@@ -65,6 +65,7 @@ class LivePage:
         deadline = time.monotonic() + within
         while await self.next(max(0.01, deadline - time.monotonic())) is not None:
             pass
+        self.connection.close()  # our side too (nothing is left open)
         return self.close_code, self.close_reason
 
     @property

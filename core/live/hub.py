@@ -104,6 +104,8 @@ class LiveHub:
         if self._sweeper is not None:
             self._sweeper.cancel()
         self._emptied = asyncio.Event()
+        if self.sockets:
+            log.info("closing %d live socket(s): going away", len(self.sockets))
         for socket in list(self.sockets):
             socket.close(GOING_AWAY, "going away")
         if self.sockets:  # until the browsers answer the close frames (bounded)
