@@ -6,8 +6,9 @@
 // this viewer would see changed (the page, or its 403/404 page), and {"type": "navigate",
 // "url"} for a redirect. An update keeps the focused element and the scroll position, waits
 // while someone types in a form field, and is announced politely to screen readers. Close
-// codes: 1001 the server restarts (reconnect), 4401 the session ended (reload), 4408 idle
-// (reconnect when the tab is seen again). Without JavaScript the page is what the server sent.
+// codes: 1001 the server restarts (reconnect), 4401 the session ended (reload after a second,
+// once the tab that logged out has its answer), 4408 idle (reconnect when the tab is seen
+// again). Without JavaScript the page is what the server sent.
 (function () {
   "use strict";
   var main = document.getElementById("main");
@@ -21,11 +22,14 @@
   var waitingForView = false; // closed as idle: reconnect when the tab is seen again
   var pending = null; // an update held while someone types in a field of the main content
   var timer = null;
+  var leaving = false; // a navigation away has begun (its own logout must not reload it)
 
+  // a polite live region of its own (not role=status: the page's own notices keep that)
   var status = document.createElement("div");
   status.className = "visually-hidden";
-  status.setAttribute("role", "status");
+  status.id = "live-announcer";
   status.setAttribute("aria-live", "polite");
+  status.setAttribute("aria-atomic", "true");
   document.body.appendChild(status);
 
   function announce(text) {
@@ -55,20 +59,33 @@
     };
     socket.onclose = function (event) {
       socket = null;
-      if (event.code === 4401) {
-        location.reload(); // the session ended: show what the server shows now
-      } else if (event.code === 4408) {
-        waitingForView = true;
+      if (leaving) {
+        // this page is on its way out (a link, a form): act only if it is still here later
+        window.setTimeout(function () { leaving = false; closed(event.code); }, 3000);
       } else {
-        failures += 1;
-        if (failures <= 10) {
-          var delay = Math.min(30000, 1000 * Math.pow(2, failures - 1)) * (0.5 + Math.random());
-          window.setTimeout(connect, delay);
-        } else {
-          waitingForView = true; // give up until the tab is seen again
-        }
+        closed(event.code);
       }
     };
+  }
+
+  function closed(code) {
+    if (socket) return;
+    if (code === 4401) {
+      // the session ended: show what the server shows now, once the tab that logged out
+      // has had its answer (a stateless session ends in the browser, with its cookie)
+      announce("Your session has ended.");
+      window.setTimeout(function () { location.reload(); }, 1000);
+    } else if (code === 4408) {
+      waitingForView = true;
+    } else {
+      failures += 1;
+      if (failures <= 10) {
+        var delay = Math.min(30000, 1000 * Math.pow(2, failures - 1)) * (0.5 + Math.random());
+        window.setTimeout(connect, delay);
+      } else {
+        waitingForView = true; // give up until the tab is seen again
+      }
+    }
   }
 
   function typing() {
@@ -136,6 +153,7 @@
   document.addEventListener("visibilitychange", seen);
   window.addEventListener("focus", seen);
   timer = window.setInterval(seen, ACTIVE_EVERY);
+  window.addEventListener("beforeunload", function () { leaving = true; });
   window.addEventListener("pagehide", function () {
     window.clearInterval(timer);
     if (socket) socket.close(1000, "page left");
