@@ -55,11 +55,13 @@ def same_origin(origin: str | None, host: str | None) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
 
 
-def live_route(site: PageSite, page: str) -> tuple[Route, dict[str, Any]]:
-    """The live page at this URL (path and query) and its params; ApiError otherwise."""
+def live_route(site: PageSite, page: str) -> tuple[str, Route, dict[str, Any]]:
+    """The live page at this URL (path and query): the URL without a fragment, its route and
+    params; ApiError otherwise."""
     if len(page) > MAX_URL or safe_next(page, "") != page:
         raise ApiError(400, "page must be a path on this site, like /posts?page=2")
-    path = page.partition("?")[0].partition("#")[0]
+    page = page.partition("#")[0]
+    path = page.partition("?")[0]
     if normalized(path) is not None:
         raise ApiError(404, f"No live page at {path}")
     try:
@@ -71,7 +73,7 @@ def live_route(site: PageSite, page: str) -> tuple[Route, dict[str, Any]]:
         if params is not None:
             if not route.options.get("live"):
                 break
-            return route, params
+            return page, route, params
     raise ApiError(404, f"No live page at {path}")
 
 
@@ -98,8 +100,7 @@ class LiveSocket(BaseHandler, tornado.websocket.WebSocketHandler):
             raise ApiError(503, "The server is restarting: try again.", headers={"Retry-After": "5"})
         if not same_origin(self.request.headers.get("Origin"), self.request.host):
             raise ApiError(403, "A live page's socket must come from a page of this site (Origin).")
-        self.page_url = self.get_query_argument("page", "")
-        route, _params = live_route(self.site, self.page_url)
+        self.page_url, route, _params = live_route(self.site, self.get_query_argument("page", ""))
         digest = self.get_query_argument("digest", "")
         self.digest = digest if len(digest) <= 64 else ""
         level = route.options["access"].get("GET", PUBLIC)
