@@ -30,6 +30,7 @@ from schemathesis.checks import (
 )
 
 from core.application import key_versions
+from core.pages import build_id
 from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database
 
 XSRF = "fuzz-token"
@@ -173,6 +174,7 @@ def test_the_document_covers_every_api_route(running):
 
 # --- hypothesis, at every page and route ---------------------------------------------------
 
+BUILD = build_id(ROOT / "pages", ROOT / "static")  # the page data route's, as the app computes it
 PATHS = [
     "/",
     "/signup",
@@ -203,6 +205,13 @@ PATHS = [
     "/500",
     "/static/app.css",
     "/media/x",
+    "/_live",
+    "/_live?page=/posts",
+    "/_data/0000000000000000/posts.json",
+    f"/_data/{BUILD}/posts.json",
+    f"/_data/{BUILD}/posts/1.json",
+    f"/_data/{BUILD}/dashboard.json",
+    f"/_data/{BUILD}/admin.json",
 ]
 ALLOWED_STATUSES = {200, 201, 204, 301, 302, 303, 304, 307, 308}
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)

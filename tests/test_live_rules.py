@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app import make_app
+from app import live_options, make_app
+from config import SettingsError, load_settings
 from core.application import load_routes
 from core.responses import Response, redirect
 from core.routing import RouteDeclarationError
@@ -164,3 +165,46 @@ async def test_only_live_pages_load_the_script(client):
     script = await client.get("/static/live.js")
     assert script.status == 200 and script.headers["Content-Type"] == "text/javascript"
     assert "new WebSocket(" in script.text
+
+
+def test_live_settings_have_defaults_and_refuse_bad_values():
+    defaults = load_settings({"SECRET_KEY": "a-key"})
+    assert (
+        defaults.live_sockets_per_user,
+        defaults.live_sockets_per_process,
+        defaults.live_idle_seconds,
+        defaults.live_heartbeat_seconds,
+    ) == (20, 5000, 900.0, 25.0)
+    chosen = load_settings(
+        {
+            "SECRET_KEY": "a-key",
+            "LIVE_SOCKETS_PER_USER": "3",
+            "LIVE_SOCKETS_PER_PROCESS": "100",
+            "LIVE_IDLE_SECONDS": "60",
+            "LIVE_HEARTBEAT_SECONDS": "10",
+        }
+    )
+    options = live_options(chosen)
+    assert (options.per_user, options.per_process, options.idle_seconds, options.heartbeat_seconds) == (
+        3,
+        100,
+        60,
+        10,
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "SECRET_KEY": "a-key",
+                "LIVE_SOCKETS_PER_USER": "0",
+                "LIVE_SOCKETS_PER_PROCESS": "many",
+                "LIVE_IDLE_SECONDS": "-1",
+                "LIVE_HEARTBEAT_SECONDS": "0",
+            }
+        )
+    for name in (
+        "LIVE_SOCKETS_PER_USER",
+        "LIVE_SOCKETS_PER_PROCESS",
+        "LIVE_IDLE_SECONDS",
+        "LIVE_HEARTBEAT_SECONDS",
+    ):
+        assert name in str(caught.value)
