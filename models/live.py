@@ -1,7 +1,8 @@
 """LiveChange: the change log that carries live pages' announcements between the processes
 sharing a SQLite database (PostgreSQL uses NOTIFY instead). Each row is one committed
-transaction's topics; rows are kept briefly (dal.changes prunes them). AUTOINCREMENT: the
-pollers read the rows after the last id they saw, so ids are never reused."""
+transaction's topics; rows are kept briefly (dal.changes prunes all but the newest). The
+pollers read the rows after the last id they saw: ids only grow, since the newest row is never
+pruned (SQLite gives a new row the largest id plus one)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from models.base import Base
 
 class LiveChange(Base):
     __tablename__ = "live_changes"
-    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     origin: Mapped[str] = mapped_column(String(16))  # the process that wrote it

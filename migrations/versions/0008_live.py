@@ -22,7 +22,6 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(length=16), nullable=False),
         sa.Column("topics", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_live_changes")),
-        sqlite_autoincrement=True,
     )
 
 
