@@ -160,6 +160,7 @@
   });
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return; // back from the browser's cache: listen again
+    leaving = false;
     timer = window.setInterval(seen, ACTIVE_EVERY);
     failures = 0;
     connect();

@@ -26,7 +26,7 @@ from typing import Protocol
 
 log = logging.getLogger("core.live")
 
-RUNS_AT_ONCE = 8  # below the database pool's size: page requests keep connections to use
+RUNS_AT_ONCE = 4  # well below the database pool's size: page requests keep connections to use
 EVERYTHING = "*"  # a topic that means "anything may have changed"
 GOING_AWAY, SESSION_ENDED, IDLE = 1001, 4401, 4408
 
