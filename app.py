@@ -239,8 +239,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
 
 
 async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTTPServer) -> None:
-    """Stop accepting, close the live pages' sockets ("going away"), let the requests in flight
-    finish (up to GRACE_SECONDS), close the remaining (idle) connections, wait for the requests' database scopes to end, then close
+    """Stop accepting, let the requests in flight finish (up to GRACE_SECONDS), close the
+    remaining (idle) connections, wait for the requests' database scopes to end, then close
     the database pool."""
     server.stop()
     await app.live.close()  # live pages: every socket closes with 1001 "going away" first
