@@ -44,12 +44,14 @@ from core.errors import ApiError
 from core.health import HealthHandler, ReadyHandler
 from core.http import RateLimit
 from core.launch import DEFAULT_HOST
+from core.live.hub import LiveOptions
 from core.mail import address_domain, transport_for
 from core.media import MediaHandler
 from core.pages import Middleware
 from core.problems import NamedProblem
 from core.server import listen, make_server
 from core.workers import run_workers
+from dal import changes as dal_changes
 from dal import db as dal_db
 from dal import errors
 from dal import ratelimit as dal_ratelimit
@@ -133,10 +135,22 @@ def make_app(
         openapi_title="Tornado Pages API",
         rate_limit=RateLimit(settings.api_rate_limit, 60, dal_ratelimit.hit),
         request_scope=dal_db.request_scope,
+        live=live_options(settings),
     )
     app.settings["app_settings"] = settings
     app.db = db
     return app
+
+
+def live_options(settings: Settings) -> LiveOptions:
+    """Live pages (core.live): the limits, and the DAL's announcements as their fan-out."""
+    return LiveOptions(
+        per_user=settings.live_sockets_per_user,
+        per_process=settings.live_sockets_per_process,
+        idle_seconds=settings.live_idle_seconds,
+        heartbeat_seconds=settings.live_heartbeat_seconds,
+        fanout=dal_changes.Fanout(),
+    )
 
 
 class DatabaseNotReady(NamedProblem):
@@ -213,6 +227,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     app.mail_sender.start()
     server = make_server(app, settings, max_body_size=app.max_body_size)
     server.add_sockets(sockets)
+    app.live.start()  # live pages: this worker hears changes (LISTEN, or the SQLite change log)
     host, port = sockets[0].getsockname()[:2]
     log.info(
         "serving on http://%s:%s (%s, %s sessions)",
@@ -235,6 +250,7 @@ async def shut_down(app: tornado.web.Application, server: tornado.httpserver.HTT
     remaining (idle) connections, wait for the requests' database scopes to end, then close
     the database pool."""
     server.stop()
+    await app.live.close()  # live pages: every socket closes with 1001 "going away" first
     # a connection accepted just before the stop has its request on the way: let it arrive and
     # count as in flight (answered), rather than close the connection under it
     await asyncio.sleep(ACCEPTED_SECONDS)

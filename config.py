@@ -1,5 +1,6 @@
 """The app's settings: the framework's (core.settings) plus what this app adds (database,
-session mode, throttles, bcrypt cost, uploads, mail), read from the environment once at start.
+session mode, throttles, bcrypt cost, uploads, mail, live pages), read from the environment once
+at start.
 
 A bad value stops the app with a message naming the variable; production refuses insecure
 set-ups (no or weak SECRET_KEY, a bcrypt cost below 10, no APP_URL, mail to the console).
@@ -45,6 +46,13 @@ class Settings(FrameworkSettings):
     # first wait before a failed delivery is tried again (doubling each time)
     mail_poll_seconds: float = 5.0
     mail_retry_seconds: float = 30.0
+
+    # live pages (core.live): open sockets per signed-in user (per address when signed out)
+    # and per process, seconds without a sign of the browser's tab, seconds between pings
+    live_sockets_per_user: int = 20
+    live_sockets_per_process: int = 5000
+    live_idle_seconds: float = 900.0
+    live_heartbeat_seconds: float = 25.0
 
     @property
     def base_url(self) -> str:
@@ -142,6 +150,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         password_reset_max_per_address=reader.number("PASSWORD_RESET_MAX_PER_ADDRESS", 20),
         mail_poll_seconds=reader.seconds("MAIL_POLL_SECONDS", 5.0, 0.01, 3600),
         mail_retry_seconds=reader.seconds("MAIL_RETRY_SECONDS", 30.0, 0.01, 3600),
+        live_sockets_per_user=reader.number(
+            "LIVE_SOCKETS_PER_USER", Settings.live_sockets_per_user, 1, 10_000
+        ),
+        live_sockets_per_process=reader.number(
+            "LIVE_SOCKETS_PER_PROCESS", Settings.live_sockets_per_process, 1, 1_000_000
+        ),
+        live_idle_seconds=reader.seconds("LIVE_IDLE_SECONDS", Settings.live_idle_seconds, 1, 86400),
+        live_heartbeat_seconds=reader.seconds(
+            "LIVE_HEARTBEAT_SECONDS", Settings.live_heartbeat_seconds, 1, 3600
+        ),
     )
     reader.raise_problems()
     return settings

@@ -123,3 +123,9 @@ class SessionAuth:
         if not self.verification_required or user.email_verified or route_name in OPEN_WHILE_UNVERIFIED:
             return None
         return NOT_VERIFIED
+
+    def live_topics(self, payload: str, user: UserDTO) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """For a live page's socket (core.live): its session ends with this very cookie's
+        logout; it is checked again whenever the user's sessions change (revoked, a password
+        change, sign out everywhere)."""
+        return (dal_sessions.ended_topic(payload),), (dal_sessions.sessions_topic(user.id),)

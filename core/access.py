@@ -57,6 +57,9 @@ class Authenticator(Protocol):
 
     # optional: def holds_back(self, user: Any, route_name: str) -> Holdback | None, asked once
     # the session is verified, for every route a signed-in user calls (see Holdback)
+    # Optional, for live pages (core.live): def live_topics(credential, user) -> (ends, checks):
+    # announcements that end this very session (a live socket opened with it closes at once),
+    # and those after which the socket runs its page again, which checks the session anew.
 
 
 def declared_access(module: Any, where: Path | str) -> dict[str, str]:

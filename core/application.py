@@ -1,7 +1,8 @@
 """build_application(): the ordered Tornado rules for one site.
 
 Order: slash normalisation (before everything, static files included), extra rules
-(health checks), the /api tree, then the pages tree, which answers every other path.
+(health checks), the live pages' socket (/_live) and the page data route (/_data/...), the
+/api tree, then the pages tree, which answers every other path.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import tornado.web
 
 from core.access import Authenticator
 from core.api import ApiHandler, load_api_routes
+from core.data import DataHandler, DataMatcher
 from core.errors import ErrorAnswers
 from core.http import BaseHandler, RateLimit
+from core.live.hub import LiveHub, LiveOptions
+from core.live.socket import LiveSocket
 from core.openapi import OpenApiHandler
-from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler
+from core.pages import Middleware, PageHandler, PageSite, StatusPageHandler, build_id
 from core.routing import NeedsNormalizing, RouteConflict, TreeMatcher, normalized
 from core.security import ClientAddress, SafeStaticFiles, SecurityHeaders
 from core.settings import FrameworkSettings
@@ -54,6 +58,8 @@ def access_log(handler: tornado.web.RequestHandler) -> None:
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     if tornado.log.access_log.isEnabledFor(level):
         request = handler.request
+        if getattr(request, "live_run", None) is not None:  # a live page's run, not a client's request
+            return
         tornado.log.access_log.log(
             level, "%d %s %s %.1fms", status, request.method, request.uri, 1000.0 * request.request_time()
         )
@@ -110,6 +116,7 @@ def build_application(
     unavailable_errors: tuple[type[BaseException], ...] = (),
     api_wrappers: list[Any] | None = None,
     openapi_title: str = "API",
+    live: LiveOptions | None = None,
 ) -> tornado.web.Application:
     site, api_routes, table = load_routes(
         pages_dir,
@@ -120,8 +127,12 @@ def build_application(
         error_answers=error_answers,
     )
     secrets, newest = key_versions(settings.secret_keys)
+    site.build_id = build_id(pages_dir, static_dir)
+    hub = LiveHub(live or LiveOptions())
     rules: list[Any] = [
         *(extra_rules or []),
+        (r"/_live", LiveSocket, {"hub": hub, "site": site}),
+        tornado.routing.Rule(DataMatcher(site), DataHandler),
         (r"/404", StatusPageHandler, {"site": site, "status": 404}),
         (r"/500", StatusPageHandler, {"site": site, "status": 500}),
         (
@@ -159,6 +170,7 @@ def build_application(
     limits = [r.options["limit"][0] for r in (*api_routes, *site.routes)]
     app.max_body_size = max(max_body_size, *limits, 0)
     app.site = site
+    app.live = hub
     app.api_routes = api_routes
     app.route_table = table
     app.in_flight = 0

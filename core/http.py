@@ -62,6 +62,7 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
     allowed_methods: tuple[str, ...] = ("GET", "HEAD")
     route_log = log  # where mistakes of route code are logged (core.mistakes)
     current_session: Any = None  # what the authenticate hook knows of the session, if any
+    session_checked = False  # the secure stage ran: current_user is what the session proves now
     _client_ip: str | None = None
 
     def __init__(self, application: tornado.web.Application, request: Any, **kwargs: Any) -> None:
@@ -170,6 +171,7 @@ class BaseHandler(SecurityHeaders, tornado.web.RequestHandler):
             verified = await auth.verify(self, credential)
             if verified is not None:
                 self.current_user, self.current_session = verified
+        self.session_checked = True
         if self.current_user is None and level in NEEDS_USER:
             raise self.signed_out_refusal()
         holds_back = getattr(auth, "holds_back", None)

@@ -11,8 +11,10 @@ says what was wrong and how to fix it (core.mistakes).
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
+import re
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +28,7 @@ from markupsafe import Markup
 from core.access import PUBLIC, Holdback, declared_access
 from core.errors import ApiError, default_message
 from core.http import BaseHandler, Redirect
+from core.live.content import DIGEST_MARK, LiveRun, NoMainRegion, view_of
 from core.mistakes import (
     AWAIT,
     RouteMistake,
@@ -37,7 +40,7 @@ from core.mistakes import (
 )
 from core.requests import DEFAULT_BODY_LIMIT, Request, parse_limit
 from core.responses import Response
-from core.routing import Route, RouteDeclarationError, load_module, scan
+from core.routing import STATIC, Route, RouteDeclarationError, load_module, scan
 from core.urls import RouteTable, UnknownRoute
 
 log = logging.getLogger("core.pages")
@@ -45,7 +48,16 @@ log = logging.getLogger("core.pages")
 NO_STORE = "private, no-cache, no-store, max-age=0, must-revalidate"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 # names every template gets from the framework; props may not reuse them
-FRAMEWORK_NAMES = ("static_url", "xsrf_form_html", "xsrf_token", "current_user", "current_path", "url_for")
+FRAMEWORK_NAMES = (
+    "static_url",
+    "xsrf_form_html",
+    "xsrf_token",
+    "current_user",
+    "current_path",
+    "url_for",
+    "build_id",
+    "live",
+)
 
 Middleware = Callable[[Request], Awaitable[Response | None]]
 
@@ -78,10 +90,12 @@ class PageSite:
         for route in self.routes:
             py = [f for f in route.files if f.suffix == ".py"]
             route.options["access"] = {}
+            route.options["live"], route.options["depends"] = False, ()
             if py:
                 route.module = load_module(py[0], self.pages_dir)
                 _check_page_module(route.module, route.show(py[0]))
                 route.options["access"] = declared_access(route.module, route.show(py[0]))
+                route.options["live"], route.options["depends"] = _declared_live(route, route.show(py[0]))
             limit = getattr(route.module, "BODY_LIMIT", DEFAULT_BODY_LIMIT)
             route.options["limit"] = parse_limit(limit)
         self.templates = jinja2.Environment(
@@ -90,6 +104,7 @@ class PageSite:
             undefined=jinja2.StrictUndefined,
             auto_reload=development,
         )
+        self.build_id = build_id(self.pages_dir)
 
     def error_template(self, status: int) -> jinja2.Template | None:
         for name in (f"{status}.html", "_error.html"):
@@ -98,6 +113,45 @@ class PageSite:
             except jinja2.TemplateNotFound:
                 continue
         return None
+
+
+def build_id(*folders: Path) -> str:
+    """An id of this build of the site: a digest of every file in the folders, so every worker
+    and instance running the same files has the same id (the page data route checks it)."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for path in files:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _declared_live(route: Route, shown: str) -> tuple[bool, tuple[str, ...]]:
+    """LIVE (True or False) and DEPENDS (topics; "post:{id}" is filled in from the route's
+    params); a bad declaration raises RouteDeclarationError naming the file."""
+    live = getattr(route.module, "LIVE", False)
+    depends = getattr(route.module, "DEPENDS", ())
+    if not isinstance(live, bool):
+        raise RouteDeclarationError(f"{shown}: LIVE = {live!r}; use True or False")
+    if isinstance(depends, str) or not isinstance(depends, (list, tuple)):
+        raise RouteDeclarationError(
+            f"{shown}: DEPENDS must be a list of topics like ['posts', 'post:{{id}}'], not {depends!r}"
+        )
+    params = {segment.name for segment in route.segments if segment.kind != STATIC}
+    for topic in depends:
+        if not isinstance(topic, str) or not topic or any(c.isspace() for c in topic):
+            raise RouteDeclarationError(f"{shown}: DEPENDS has {topic!r}; topics are words without spaces")
+        for name in _PLACEHOLDER.findall(topic):
+            if name not in params:
+                raise RouteDeclarationError(
+                    f"{shown}: DEPENDS names {{{name}}}, which is not a param of {route.pattern}"
+                )
+    if live and route.template is None:
+        raise RouteDeclarationError(f"{shown}: LIVE = True needs a template to render")
+    return live, tuple(depends)
 
 
 def _check_page_module(module: Any, shown: str) -> None:
@@ -309,9 +363,20 @@ class PageHandler(BaseHandler):
         self.finish()
 
     async def _run(self, function: Callable[..., Awaitable[Any]] | None, *, is_action: bool) -> None:
+        try:
+            outcome = await self.outcome(function, is_action=is_action)
+        finally:  # a live socket's run learns what the page depends on, whatever it answers
+            self.note_topics()
+        self.answer(*outcome)
+
+    async def outcome(
+        self, function: Callable[..., Awaitable[Any]] | None, *, is_action: bool
+    ) -> tuple[str, Any, int]:
         """ACCESS, then the loader or action, inside the request's data scope (its database
-        connection is given back before the page is rendered); then the answer. No function:
-        a template alone."""
+        connection is given back before the page is rendered), checked: ("props", props,
+        status), ("redirect", url, code), ("not_found", None, 404), ("refused", url, code)
+        when ACCESS sends the visitor elsewhere, or ("template", {}, 200) for a template alone
+        (no function)."""
         assert self.route is not None
         req = self._request()
         try:
@@ -320,12 +385,10 @@ class PageHandler(BaseHandler):
                 result = await self._call(function, req) if function is not None else None
         except Redirect as refusal:
             self.set_header("Cache-Control", NO_STORE)
-            self.redirect(refusal.url, status=refusal.status)
-            return
+            return "refused", refusal.url, refusal.status
         if function is None:  # a template alone (allowed_methods guarantees there is one)
             self.set_header("Cache-Control", NO_STORE)  # the layout shows who is signed in
-            self.render_page(self.route.template, {}, 200)
-            return
+            return "template", {}, 200
         if inspect.iscoroutine(result):
             close_coroutines(result)
             raise self.mistake(f"{function.__name__}() returned a coroutine: {AWAIT}")
@@ -336,7 +399,21 @@ class PageHandler(BaseHandler):
             raise self.mistake(f"{function.__name__}() {exc}") from None
         if "cache-control" not in req.header_names:
             self.set_header("Cache-Control", NO_STORE)
-        if kind == "redirect":
+        if kind == "props" and self.route.template is None:
+            module = self.module_file()
+            expected = module.with_name(module.name[: -len(module.suffix)] + ".html")
+            raise self.mistake(
+                f"{function.__name__}() returned props but there is no {self.route.show(expected)} "
+                "to render them: add it, or return {'redirect': {...}} or {'not_found': True}"
+            )
+        return kind, value, status
+
+    def answer(self, kind: str, value: Any, status: int) -> None:
+        """The HTML answer for an outcome."""
+        assert self.route is not None
+        if kind == "refused":
+            self.redirect(value, status=status)
+        elif kind == "redirect":
             self.set_status(status)
             self.set_header("Location", value)
             if status == 308:
@@ -344,15 +421,19 @@ class PageHandler(BaseHandler):
             self.finish()
         elif kind == "not_found":
             raise ApiError(404)
-        elif self.route.template is None:
-            module = self.module_file()
-            expected = module.with_name(module.name[: -len(module.suffix)] + ".html")
-            raise self.mistake(
-                f"{function.__name__}() returned props but there is no {self.route.show(expected)} "
-                "to render them: add it, or return {'redirect': {...}} or {'not_found': True}"
-            )
         else:
-            self.render_page(self.route.template, value, status)
+            live = bool(self.route.options.get("live")) and self.request.method in ("GET", "HEAD")
+            self.render_page(self.route.template, value, status, live=live and status == 200)
+
+    def note_topics(self) -> None:
+        """For a live socket's run: what the page depends on, its DEPENDS with the route's
+        params filled in and what the loader named (req.depends_on)."""
+        run: LiveRun | None = getattr(self.request, "live_run", None)
+        if run is None or self.route is None or not self.route.options.get("live"):
+            return
+        values = {k: "/".join(v) if isinstance(v, list) else v for k, v in self.params.items()}
+        declared = {topic.format(**values) for topic in self.route.options["depends"]}
+        run.topics = frozenset(declared | self._request().topics)
 
     def module_file(self) -> Path:
         assert self.route is not None
@@ -377,7 +458,7 @@ class PageHandler(BaseHandler):
 
     # --- rendering ---
 
-    def template_globals(self) -> dict[str, Any]:
+    def template_globals(self, live: bool = False) -> dict[str, Any]:
         return {
             "static_url": self.static_url,
             "xsrf_form_html": lambda: Markup(self.xsrf_form_html()),
@@ -385,12 +466,28 @@ class PageHandler(BaseHandler):
             "current_user": self.current_user,
             "current_path": self.request.path,
             "url_for": _template_url_for(self.application.route_table),
+            "build_id": self.site.build_id,
+            "live": DIGEST_MARK if live else "",  # the layout loads live.js and marks <main>
         }
 
-    def render_page(self, template: str | jinja2.Template, props: dict[str, Any], status: int) -> None:
+    def render_page(
+        self, template: str | jinja2.Template, props: dict[str, Any], status: int, *, live: bool = False
+    ) -> None:
+        """Render and send a page. A live page's <main> gets the digest of its content (the
+        script's reference); for a live socket's run, what was rendered is kept for it."""
         if isinstance(template, str):
             template = self.site.templates.get_template(template)
-        html = template.render(**self.template_globals(), **props)
+        html = template.render(**self.template_globals(live), **props)
+        run: LiveRun | None = getattr(self.request, "live_run", None)
+        if live or run is not None:
+            try:
+                view = view_of(html, status, self.xsrf_token.decode())
+            except NoMainRegion as exc:
+                raise self.mistake(str(exc)) from None
+            if live:
+                html = html.replace(DIGEST_MARK, view.digest, 1)
+            if run is not None:
+                run.view = view
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(html)

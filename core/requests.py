@@ -136,15 +136,20 @@ class Request(Generic[UserT]):
     a route whose ACCESS is "user" or "admin"); ``session`` is what the app knows of it.
     """
 
-    def __init__(self, handler: BaseHandler, params: dict[str, Any], raw_body: bytes = b"") -> None:
+    def __init__(
+        self, handler: BaseHandler, params: dict[str, Any], raw_body: bytes = b"", *, url: str | None = None
+    ) -> None:
         request = handler.request
         self._handler = handler
         self.method: str = request.method or "GET"
-        self.path: str = request.path
-        self.url: str = request.uri or request.path
+        # url: the page this request is for when that is not the request's own path (the
+        # page data route, /_data/<build>/posts.json, is for /posts)
+        self.url: str = url or request.uri or request.path
+        self.path, _, query = self.url.partition("?") if url else (request.path, "", request.query)
         self.headers: tornado.httputil.HTTPHeaders = request.headers
         self.params = params
-        self.query: FormData = FormData({**parse_query(request.query), **params})
+        self.query: FormData = FormData({**parse_query(query), **params})
+        self.topics: set[str] = set()  # what the page's content depends on (depends_on)
         self.raw_body = raw_body
         self.header_names: set[str] = set()  # lower-cased names of headers set through this object
         self._files: dict[str, list[tornado.httputil.HTTPFile]] = {}
@@ -200,6 +205,14 @@ class Request(Generic[UserT]):
         if not self._parsed:
             self._body = parse_body(self.headers.get("Content-Type", ""), self.raw_body, self._files)
             self._parsed = True
+
+    # --- live pages ---
+
+    def depends_on(self, *topics: str) -> None:
+        """Name what this page's content depends on, beside the module's DEPENDS (for example
+        ``req.depends_on(f"user:{post.author.id}")``): a live page runs again when one of them
+        is announced. Nothing happens elsewhere."""
+        self.topics.update(topics)
 
     # --- the answer ---
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dal import db
+from dal import changes, db
 from dal.access import check_role
 from dal.dto import UserDTO, iso
 from models import AuthEvent, User
@@ -103,6 +103,7 @@ async def record(
 ) -> None:
     async with db.session() as session:
         session.add(event(kind, client, user_id=user_id, email=email, detail=detail))
+        changes.announce(session, "audit")
         await session.commit()
 
 
@@ -168,6 +169,7 @@ async def reserve(
             if count >= limit.most:
                 await _refuse(session, limit, client, since)
                 retry_after = max(retry_after, await _retry_after(session, limit, count, since))
+        changes.announce(session, "audit")
         if retry_after:
             await session.commit()
             return Reservation(None, retry_after)
@@ -209,6 +211,7 @@ async def settle(
     (and who), which stops it counting as a failure."""
     async with db.session() as session:
         await session.execute(settlement(attempt, kind=kind, user_id=user_id, email=email, detail=detail))
+        changes.announce(session, "audit")
         await session.commit()
 
 

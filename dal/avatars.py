@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from dal import db
+from dal import changes, db
 from dal.dto import UserDTO
 from dal.errors import InvalidInput, NotFound, TooLarge, UnsupportedType
-from dal.users import avatar_url
+from dal.users import avatar_url, topics
 from models import User
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -67,6 +67,8 @@ async def _swap(user_id: int, new: str | None) -> str | None:
                 .where(User.id == user_id, User.avatar.is_not_distinct_from(old))
                 .values(avatar=new)
             )
+            if result.rowcount == 1:
+                changes.announce(session, *topics(user_id))
             await session.commit()
         if result.rowcount == 1:
             return old

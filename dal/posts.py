@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 
 from core import markdown
 from core.validation import has_control_characters
+from dal import changes as live_changes
 from dal import db
 from dal.dto import AuthorDTO, PostDTO, PostPage, UserDTO, iso
 from dal.errors import Forbidden, Invalid, NotFound
@@ -125,6 +126,11 @@ async def _rendered(body: str) -> dict[str, str]:
     except markdown.TooComplex:
         raise Invalid("body", TOO_COMPLEX) from None
     return {"html": rendered.html, "excerpt": rendered.excerpt}
+
+
+def _topics(post: Post) -> tuple[str, ...]:
+    """What a change to post touches (dal.changes): the lists, the post, its author's list."""
+    return ("posts", f"post:{post.id}", f"author:{post.author_id}")
 
 
 def can_edit(viewer: UserDTO | None, post: PostDTO) -> bool:
@@ -240,6 +246,8 @@ async def create_post(viewer: UserDTO, data: PostInput) -> PostDTO:
             author_id=viewer.id, title=data.title, body=data.body, published=data.published, **rendered
         )
         session.add(post)
+        await session.flush()
+        live_changes.announce(session, *_topics(post))
         await session.commit()
     return await get_post(viewer, post.id)
 
@@ -255,6 +263,7 @@ async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | 
         post, _author = await _load_for_change(session, viewer, post_id)
         for name, value in values.items():
             setattr(post, name, value)
+        live_changes.announce(session, *_topics(post))
         await session.commit()
     return await get_post(viewer, post_id)
 
@@ -262,5 +271,6 @@ async def update_post(viewer: UserDTO, post_id: int | str, changes: PostInput | 
 async def delete_post(viewer: UserDTO, post_id: int | str) -> None:
     async with db.session() as session:
         post, _author = await _load_for_change(session, viewer, parse_id(post_id, NOT_FOUND))
+        live_changes.announce(session, *_topics(post))
         await session.delete(post)
         await session.commit()

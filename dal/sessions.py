@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 
-from dal import db
+from dal import changes, db
 from dal.devices import describe_all
 from dal.dto import Authenticated, SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
@@ -37,8 +37,15 @@ def token_hash(token: str) -> str:
 
 
 def _stateless_payload(user_id: int, role: str, version: int, expires: datetime) -> str:
+    # "sid": two logins in the same second are still two sessions (a logout ends its own)
     return json.dumps(
-        {"uid": user_id, "role": role, "exp": int(expires.timestamp()), "ver": version},
+        {
+            "uid": user_id,
+            "role": role,
+            "exp": int(expires.timestamp()),
+            "ver": version,
+            "sid": secrets.token_urlsafe(6),
+        },
         separators=(",", ":"),
     )
 
@@ -160,13 +167,27 @@ async def _verify_stateless(payload: str) -> Verified | None:
     return Verified(user=_user_from(row), session_id=None)
 
 
+def ended_topic(payload: str) -> str:
+    """What end_session announces (dal.changes): live pages opened with this session close."""
+    return f"session:{token_hash(payload)}"
+
+
+def sessions_topic(user_id: int) -> str:
+    """What a change to a user's sessions announces: their live pages check their session."""
+    return f"sessions:{user_id}"
+
+
 async def end_session(payload: str) -> None:
     """Logout: the row goes, so replaying the cookie fails. (A stateless cookie cannot be
-    revoked alone; the browser's copy is cleared, and "sign out everywhere" ends the rest.)"""
-    if db.state.session_mode == DATABASE and payload:
-        async with db.session() as session:
+    revoked alone; the browser's copy is cleared, and "sign out everywhere" ends the rest.)
+    Either way, live pages opened with this session close."""
+    if not payload:
+        return
+    async with db.session() as session:
+        if db.state.session_mode == DATABASE:
             await session.execute(delete(Session).where(Session.token_hash == token_hash(payload)))
-            await session.commit()
+        changes.announce(session, ended_topic(payload))
+        await session.commit()
 
 
 async def end_other_sessions(viewer: UserDTO, current_payload: str) -> str:
@@ -187,7 +208,9 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
         user = await session.get(User, viewer.id)
         if user is None:
             raise NotFound("User not found")
+        changes.announce(session, sessions_topic(user.id))
         if db.state.session_mode == STATELESS:
+            await session.commit()  # announces it: the live pages of older payloads close
             return _stateless_payload(user.id, user.role, user.session_version, utcnow() + LIFETIME)
         current_hash = token_hash(current_payload)
         await session.execute(
@@ -241,6 +264,8 @@ async def end_session_by_id(viewer: UserDTO, session_id: int | str) -> int:
         result = await session.execute(
             delete(Session).where(Session.id == session_id, Session.user_id == viewer.id)
         )
+        if result.rowcount == 1:
+            changes.announce(session, sessions_topic(viewer.id))
         await session.commit()
     if result.rowcount == 0:
         raise NotFound("Session not found")

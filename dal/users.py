@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.mail import Mail
-from dal import audit, db, emails, outbox, tokens
+from dal import audit, changes, db, emails, outbox, tokens
 from dal.access import check_role
 from dal.dto import Authenticated, UserDTO, iso
 from dal.errors import EmailTaken, Forbidden, Invalid, NotFound
@@ -25,6 +25,11 @@ from models import ROLES, User
 
 def avatar_url(file_name: str | None) -> str | None:
     return f"/media/avatars/{file_name}" if file_name else None
+
+
+def topics(user_id: int) -> tuple[str, ...]:
+    """What a change to a user's name, picture or role touches (dal.changes)."""
+    return ("users", f"user:{user_id}")
 
 
 def to_dto(user: User) -> UserDTO:
@@ -49,6 +54,7 @@ async def create_user(
     async with db.session() as session:
         user = User(name=name, email=email, password_hash=password_hash)
         session.add(user)
+        changes.announce(session, "users")
         try:
             # no read before the insert: the unique index decides, even under concurrent sign-ups
             await session.flush()
@@ -89,6 +95,7 @@ async def rename(viewer: UserDTO, name: str) -> UserDTO:
         if user is None:
             raise NotFound("User not found")
         user.name = name
+        changes.announce(session, *topics(user.id))
         await session.commit()
         return to_dto(user)
 
@@ -155,6 +162,7 @@ async def set_role(viewer: UserDTO, user_id: int | str, role: str, client: audit
                 detail=f"to {role} by user {viewer.id}",
             )
         )
+        changes.announce(session, *topics(user.id), "audit")
         await session.commit()
         return to_dto(user)
 
@@ -181,5 +189,6 @@ async def promote(email: str) -> UserDTO:
                     detail="to admin by the command line",
                 )
             )
+            changes.announce(session, *topics(user.id))
         await session.commit()
         return to_dto(user)

@@ -3,6 +3,7 @@
 from models.audit import AuthEvent, RateCounter
 from models.base import Base
 from models.db import Database
+from models.live import LiveChange
 from models.mail import TOKEN_KINDS, OneTimeToken, OutboxMessage
 from models.post import Post
 from models.session import Session
@@ -14,6 +15,7 @@ __all__ = [
     "AuthEvent",
     "Base",
     "Database",
+    "LiveChange",
     "OneTimeToken",
     "OutboxMessage",
     "Post",

@@ -14,10 +14,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, exc, text
+from sqlalchemy import event, exc, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -36,6 +37,7 @@ IDLE_PING_SECONDS = 5.0
 # connections opened and closed under load) and a request waits at most POOL_TIMEOUT for one
 POOL_SIZE = 10
 POOL_TIMEOUT = 10
+LISTENER_NAME = "tornado-pages-live"
 
 
 def head_revision() -> str | None:
@@ -76,9 +78,7 @@ class Database:
         self.url = url
         options: dict = {"poolclass": NullPool} if not pooled else {}
         if url.startswith("postgresql") and pooled:
-            options.update(
-                pool_size=POOL_SIZE, max_overflow=0, pool_timeout=POOL_TIMEOUT, pool_recycle=1800
-            )
+            options.update(pool_size=POOL_SIZE, max_overflow=0, pool_timeout=POOL_TIMEOUT, pool_recycle=1800)
             # a dead server fails fast instead of hanging requests
             options["connect_args"] = {"timeout": 5, "command_timeout": 30}
         self.engine = create_async_engine(url, **options)
@@ -101,6 +101,22 @@ class Database:
     def connect_for_reads(self) -> AsyncConnection:
         """A new autocommit connection (use as `async with`, or close it yourself)."""
         return self.autocommit.connect()
+
+    async def listener_connection(self) -> Any:
+        """A PostgreSQL connection of its own, outside the pool, for LISTEN (the live pages'
+        listener, dal.changes); the server shows it as application_name LISTENER_NAME."""
+        import asyncpg
+
+        url = make_url(self.url)
+        return await asyncpg.connect(
+            user=url.username,
+            password=url.password,
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            database=url.database,
+            timeout=5,
+            server_settings={"application_name": LISTENER_NAME},
+        )
 
     async def revision(self) -> str | None:
         """The revision alembic last migrated this database to, or None for an empty one."""

@@ -1,5 +1,6 @@
 """/admin: every user and their role, and the latest audit events; an admin changes others'
-roles here. Signed out: sent to /login; signed in without the admin role: the 403 page."""
+roles here. Signed out: sent to /login; signed in without the admin role: the 403 page. Live:
+new users, role changes and events appear as they happen (a demoted admin sees the 403 page)."""
 
 from auth import SignedIn, flows
 from core.pages import see_other
@@ -8,6 +9,8 @@ from dal import Invalid, NotFound, audit
 from dal import users as dal_users
 
 ACCESS = "admin"
+LIVE = True
+DEPENDS = ["users", "audit"]
 
 
 async def page(req: SignedIn, error="", status=200):

@@ -68,6 +68,7 @@ def app(io_loop, settings):
         autoreload=False,
     )
     yield application
+    io_loop.run_sync(application.live.close)  # live sockets and the change listener, if any
     io_loop.run_sync(application.db.dispose)
 
 
@@ -218,6 +219,7 @@ def real_app(io_loop, auth_settings):
     """The project's own pages, handlers and middleware on a fresh migrated database."""
     application = make_app(auth_settings)
     yield application
+    io_loop.run_sync(application.live.close)  # live sockets and the change listener, if any
     io_loop.run_sync(application.db.dispose)
 
 

@@ -26,7 +26,8 @@ from schemathesis.checks import (
 )
 
 from core.application import key_versions
-from tests.dbutil import BACKENDS, alembic, fresh_database
+from core.pages import build_id
+from tests.dbutil import BACKENDS, ROOT, alembic, fresh_database
 from tests.harness import RunningApp, app_environment, free_port, run_app
 
 XSRF = "fuzz-token"
@@ -146,6 +147,7 @@ def test_the_document_covers_every_api_route(running):
 
 # --- hypothesis, at every page and route ---------------------------------------------------
 
+BUILD = build_id(ROOT / "pages", ROOT / "static")  # the page data route's, as the app computes it
 PATHS = [
     "/",
     "/signup",
@@ -176,6 +178,13 @@ PATHS = [
     "/500",
     "/static/app.css",
     "/media/x",
+    "/_live",
+    "/_live?page=/posts",
+    "/_data/0000000000000000/posts.json",
+    f"/_data/{BUILD}/posts.json",
+    f"/_data/{BUILD}/posts/1.json",
+    f"/_data/{BUILD}/dashboard.json",
+    f"/_data/{BUILD}/admin.json",
 ]
 ALLOWED_STATUSES = {200, 201, 204, 301, 302, 303, 304, 307, 308}
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)

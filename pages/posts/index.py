@@ -1,9 +1,12 @@
-"""/posts: published posts, newest first, a page at a time."""
+"""/posts: published posts, newest first, a page at a time. Live: a post published, changed or
+deleted anywhere, or a listed author renamed, shows up without a reload."""
 
 from auth import Anyone
 from dal import posts
 
 PER_PAGE = 10
+LIVE = True
+DEPENDS = ["posts"]
 
 
 def page_number(raw) -> int:
@@ -18,4 +21,5 @@ def page_number(raw) -> int:
 async def get_server_side_props(req: Anyone):
     query = posts.ListQuery(page=page_number(req.query.get("page", "1")), per_page=PER_PAGE)
     result = await posts.list_posts(req.user, query)
+    req.depends_on(*{f"user:{post.author.id}" for post in result.posts})  # names and pictures
     return {"props": {"result": result, "pages": result.pages}}
