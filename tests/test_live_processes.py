@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -19,8 +19,9 @@ from sqlalchemy.pool import NullPool
 
 from models.db import LISTENER_NAME
 from tests.dbutil import BACKENDS, alembic, fresh_database, run_async
+from tests.harness import app_environment, free_port, run_app
 from tests.live_helpers import WAIT, open_live
-from tests.test_faults import SECRET, call, free_port, running, sign_up
+from tests.test_faults import call, sign_up
 
 postgresql_only = pytest.mark.skipif(
     "postgresql" not in BACKENDS, reason="TEST_DATABASES leaves out postgresql"
@@ -28,14 +29,7 @@ postgresql_only = pytest.mark.skipif(
 
 
 def environment(url: str, mode: str = "database") -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "APP_ENV": "test",
-        "SECRET_KEY": SECRET,
-        "BCRYPT_ROUNDS": "4",
-        "SESSION_MODE": mode,
-    }
+    return app_environment(url, SESSION_MODE=mode)
 
 
 def cookies_of(header: str) -> dict[str, str]:
@@ -50,13 +44,13 @@ def publish(base: str, cookie: str, title: str, published: bool = True) -> dict:
     return json.loads(answer)
 
 
-def two_instances_see_each_others_changes(url: str, mode: str) -> None:
+def two_instances_see_each_others_changes(url: str, mode: str, logs: Path) -> None:
     env = environment(url, mode)
     a_port, b_port = free_port(), free_port()
     a, b = f"http://127.0.0.1:{a_port}", f"http://127.0.0.1:{b_port}"
     with ExitStack() as stack:
-        stack.enter_context(running(env, a_port))
-        stack.enter_context(running(env, b_port))
+        stack.enter_context(run_app(env, log=logs / "a.log", port=a_port))
+        stack.enter_context(run_app(env, log=logs / "b.log", port=b_port))
         ada = sign_up(a)  # a session made on A, used on B
 
         async def scenario() -> None:
@@ -88,13 +82,13 @@ def two_instances_see_each_others_changes(url: str, mode: str) -> None:
 def test_a_change_through_one_instance_reaches_a_page_served_by_another_on_postgresql(tmp_path, mode):
     with fresh_database("postgresql", tmp_path) as url:
         assert alembic(url, "upgrade", "head").returncode == 0
-        two_instances_see_each_others_changes(url, mode)
+        two_instances_see_each_others_changes(url, mode, tmp_path)
 
 
 def test_processes_sharing_a_sqlite_database_hear_each_other_through_the_change_log(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
     assert alembic(url, "upgrade", "head").returncode == 0
-    two_instances_see_each_others_changes(url, "database")
+    two_instances_see_each_others_changes(url, "database", tmp_path)
 
 
 @postgresql_only
@@ -105,7 +99,7 @@ def test_a_dropped_listener_reconnects_and_refreshes_every_live_page(tmp_path):
         assert alembic(url, "upgrade", "head").returncode == 0
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        with running(environment(url), port):
+        with run_app(environment(url), log=tmp_path / "app.log", port=port):
             sign_up(base)
 
             async def listeners(conn) -> list[int]:  # noqa: ANN001
@@ -158,7 +152,8 @@ def test_sigterm_closes_every_socket_with_going_away_before_the_drain(tmp_path):
     assert alembic(url, "upgrade", "head").returncode == 0
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with running(environment(url), port) as process:
+    with run_app(environment(url), log=tmp_path / "app.log", port=port) as app:
+        process = app.process
         ada = sign_up(base)
 
         async def scenario() -> list[tuple[int | None, str | None]]:
@@ -173,6 +168,6 @@ def test_sigterm_closes_every_socket_with_going_away_before_the_drain(tmp_path):
 
         assert run_async(scenario) == [(1001, "going away")] * 2
         assert process.wait(timeout=30) == 0
-        log = process.stderr.read()
+        log = app.log_text()
     assert 0 < log.index("closing 2 live socket(s): going away") < log.index("shutting down")
     assert "Traceback" not in log
