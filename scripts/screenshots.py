@@ -4,7 +4,10 @@ Starts the app on a throwaway demo database, signs up a few demo people (one mad
 `python app.py promote`, with a picture and sessions on three devices), writes posts (one with
 headings and a table, one a draft), and saves PNGs of the main pages at desktop (1440 px) and
 phone (375 px) width into docs/screenshots/: forms shown with their errors, the notice after
-logging out and after saving a post. Needs the test extra (Playwright) and Debian's chromium.
+logging out and after saving a post, the mail pages (forgot password, a reset link, an address
+confirmed; the app's mail goes to a real SMTP server on 127.0.0.1 run by this script), and a
+live page's sequence (one person's /posts updating as another publishes). Needs the test extra
+(Playwright) and Debian's chromium.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.support import CHROMIUM, LAUNCH_ARGS, ROOT, running_app  # noqa: E402
+from tests.mail_helpers import SmtpServer  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 375, "height": 812}}
@@ -132,11 +136,66 @@ def shoot(page, name: str, size: str) -> None:
     page.screenshot(path=str(OUT / f"{name}-{size}.png"), full_page=True)
 
 
+def mail_pages(browser, server, smtp: SmtpServer, viewport: dict, size: str) -> None:
+    """Forgot password (sent), the reset link's form with a mistake, an address confirmed."""
+    email = f"grace.{size}@example.com"
+    visitor = browser.new_context(base_url=server.base, viewport=viewport)
+    page = visitor.new_page()
+    sign_up(page, "Grace Hopper", email)
+    verify = smtp.wait_for_blocking(email, 1)[0].link("/verify-email/")
+    page.goto(verify)
+    shoot(page, "verify-email", size)
+    page.get_by_role("button", name="Confirm my address").click()
+    page.wait_for_url("**/dashboard?verified=1")
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/forgot-password")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_role("button", name="Send me a link").click()
+    page.wait_for_url("**/forgot-password?sent=1")
+    shoot(page, "forgot-password", size)
+    page.goto(smtp.wait_for_blocking(email, 2)[-1].link("/reset-password/"))
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_role("button", name="Set new password").click()
+    page.locator("#password-error").wait_for()
+    shoot(page, "reset-password", size)
+    visitor.close()
+
+
+def live_sequence(browser, server, ada_state: Path) -> None:
+    """Three frames of a reader's /posts while Ada publishes, then retitles, a post."""
+    reader = browser.new_context(base_url=server.base, viewport=SIZES["desktop"]).new_page()
+    reader.goto("/posts")
+    reader.wait_for_function("document.querySelector('#live-announcer') !== null")
+    shoot(reader, "live-1", "desktop")
+    ada = browser.new_context(base_url=server.base, storage_state=str(ada_state))
+    writer = ada.new_page()
+    writer.goto("/posts/new")
+    writer.get_by_label("Title").fill("Live pages")
+    writer.get_by_label("Text").fill("Open pages update by themselves when what they show changes.")
+    writer.get_by_label("Published").check()
+    writer.get_by_role("button", name="Save post").click()
+    writer.wait_for_url("**/posts/*")
+    reader.get_by_role("link", name="Live pages").wait_for()
+    shoot(reader, "live-2", "desktop")
+    writer.get_by_role("link", name="Edit").click()
+    writer.get_by_label("Title").fill("Live pages, retitled")
+    writer.get_by_role("button", name="Save changes").click()
+    writer.wait_for_url("**/posts/*?saved=1")
+    reader.get_by_role("link", name="Live pages, retitled").wait_for()
+    shoot(reader, "live-3", "desktop")
+    ada.close()
+    reader.context.close()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    smtp = SmtpServer()
+    smtp.start()
     with (
         tempfile.TemporaryDirectory() as folder,
-        running_app(Path(folder), TRUSTED_PROXIES="127.0.0.1") as server,
+        running_app(
+            Path(folder), TRUSTED_PROXIES="127.0.0.1", MAIL_URL=smtp.url, MAIL_POLL_SECONDS="0.1"
+        ) as server,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
@@ -171,7 +230,10 @@ def main() -> None:
             page.wait_for_url("**/posts/*?saved=1")
             shoot(page, "post", size)
             admin.close()
+            mail_pages(browser, server, smtp, viewport, size)
+        live_sequence(browser, server, ada_state)
         browser.close()
+    smtp.stop()
     print(f"saved {len(list(OUT.glob('*.png')))} screenshots in {OUT.relative_to(ROOT)}")
 
 
