@@ -564,3 +564,46 @@ async def test_passkeys_and_challenges_go_with_their_user(client, app, base_url)
         await connection.execute(text("DELETE FROM users WHERE id = :u"), {"u": user["id"]})
     assert await scalar(app, "SELECT count(*) FROM passkeys") == 0
     assert await scalar(app, "SELECT count(*) FROM webauthn_challenges") == 0
+
+
+# --- the pages, without JavaScript ---------------------------------------------------------------
+
+
+@pytest.mark.one_database
+async def test_the_passkeys_page_lists_renames_and_deletes_without_javascript(client, base_url):
+    await signed_up(client)
+    added = await add_passkey(client, SoftAuthenticator(), base_url, name="Work <laptop>")
+    account = await client.get("/account")
+    assert 'href="/account/passkeys"' in account.text
+    page = await client.get("/account/passkeys")
+    assert page.status == 200
+    assert "Work &lt;laptop&gt;" in page.text and "never" in page.text
+    assert "data-passkey-add" in page.text and "/static/passkeys.js" in page.text
+    assert "<script>" not in page.text  # the CSP allows no inline script
+
+    renamed = await client.post(
+        "/account/passkeys", form={"intent": "rename", "passkey_id": str(added["id"]), "name": "Home"}
+    )
+    assert (renamed.status, renamed.headers["Location"]) == (303, "/account/passkeys?done=rename")
+    refused = await client.post(
+        "/account/passkeys", form={"intent": "rename", "passkey_id": str(added["id"]), "name": "  "}
+    )
+    assert refused.status == 400 and "Name your passkey" in refused.text
+    missing = await client.post("/account/passkeys", form={"intent": "delete", "passkey_id": "999"})
+    assert missing.status == 404 and "Passkey not found" in missing.text
+    assert (await client.post("/account/passkeys", form={"intent": "nope"})).status == 400
+    assert [p["name"] for p in (await client.get("/api/me/passkeys")).json()["passkeys"]] == ["Home"]
+
+    deleted = await client.post("/account/passkeys", form={"intent": "delete", "passkey_id": str(added["id"])})
+    assert (deleted.status, deleted.headers["Location"]) == (303, "/account/passkeys?done=delete")
+    after = await client.get("/account/passkeys?done=delete")
+    assert "It no longer signs in" in after.text and "You have no passkey yet" in after.text
+    assert (await client.get("/api/me/passkeys")).json() == {"passkeys": []}
+
+    login = await client.another().get("/login")
+    assert "data-passkey-sign-in" in login.text and "/static/passkeys.js" in login.text
+    assert 'name="password"' in login.text  # the password form is untouched
+    failed = await client.another().post("/login", form={"email": "ada@example.com", "password": "wrong one"})
+    assert failed.status == 401 and "data-passkey-sign-in" in failed.text
+    signed_out_visit = await client.another().get("/account/passkeys")
+    assert signed_out_visit.status == 307 and signed_out_visit.headers["Location"].startswith("/login")
