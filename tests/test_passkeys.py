@@ -140,9 +140,35 @@ async def test_options_name_the_relying_party_of_app_url(client, base_url, http_
     assert [c["id"] for c in again["excludeCredentials"]] == [credential["id"]]
     assert again["challenge"] != options["challenge"]
 
-    signing = await sign_in_options(client.another())
+    browser = client.another()
+    answer = await browser.post("/api/auth/passkey/options")
+    signing = answer.json()["options"]
     assert signing["rpId"] == "localhost" and signing["userVerification"] == "required"
     assert signing.get("allowCredentials", []) == []  # discoverable: the passkey says whose it is
+    cookie = next(h for h in answer.headers.get_list("Set-Cookie") if h.startswith("passkey_signin="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/api/auth/passkey" in cookie
+    assert "Max-Age=300" in cookie
+    value = browser.cookies["passkey_signin"]
+    await browser.post("/api/auth/passkey/options")
+    assert browser.cookies["passkey_signin"] == value  # one browser, one cookie (two tabs both work)
+
+
+@pytest.mark.parametrize(
+    ("app_url", "rp_id", "origin"),
+    [
+        ("https://app.example.com", "app.example.com", "https://app.example.com"),
+        ("https://App.Example.com:443/base", "app.example.com", "https://app.example.com"),
+        ("http://localhost:8000", "localhost", "http://localhost:8000"),
+        ("https://example.org:8443", "example.org", "https://example.org:8443"),
+    ],
+)
+def test_the_relying_party_is_app_urls_host_and_origin(app_url, rp_id, origin):
+    from config import Settings
+
+    party = passkeys.relying_party(Settings(app_url=app_url))
+    assert (party.id, party.origin) == (rp_id, origin)
+    for address in ("http://127.0.0.1:8000", "http://[::1]:8000", ""):
+        assert not passkeys.available(Settings(app_url=address))
 
 
 @pytest.mark.one_database
