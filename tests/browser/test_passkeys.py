@@ -115,3 +115,29 @@ def test_without_javascript_passwords_still_work_and_no_passkey_button_shows(new
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_the_passkey_pages_are_accessible_and_fit(new_context, server, width):
+    """axe-core finds nothing serious on /account/passkeys (a passkey listed, the add form
+    shown) and on /login with its passkey button, and neither is wider than the screen."""
+    from tests.browser.test_pages_quality import AXE, violations
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (scripts/test does)")
+    axe_source = AXE.read_text()
+    page = new_context(viewport={"width": width, "height": 900}, bypass_csp=True).new_page()
+    sign_up(page, "Axe Passkey", unique_email("axe"))
+    virtual_authenticator(page)
+    page.goto("/account/passkeys")
+    page.locator("#new-passkey-name").fill("A rather long passkey name for a small screen")
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_url("**/account/passkeys?done=added")
+    found = {"/account/passkeys": violations(page, axe_source)}
+    fits = {"/account/passkeys": page.evaluate("document.documentElement.scrollWidth - window.innerWidth")}
+    log_out(page)
+    page.get_by_role("button", name="Sign in with a passkey").wait_for()
+    found["/login"] = violations(page, axe_source)
+    fits["/login"] = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert found == {"/account/passkeys": [], "/login": []}
+    assert all(overflow <= 0 for overflow in fits.values()), fits
