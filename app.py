@@ -72,6 +72,7 @@ STATUS_OF = {
     errors.TooLarge: 413,
     errors.UnsupportedType: 415,
     errors.TooManyAttempts: 429,
+    errors.NotAvailable: 503,
 }
 
 

@@ -34,6 +34,10 @@ async def _fresh_session(req: Anyone, who: Authenticated) -> CookieChange | None
     return CookieChange(payload) if payload is not None else None
 
 
+# the one way a proof of identity (a password, a passkey) becomes a session
+start_session = _fresh_session
+
+
 async def signup(req: Anyone) -> tuple[UserDTO, CookieChange]:
     data = parse(SignupInput, req.body)
     attempt = await throttle.signup_attempt(req, data.email)

@@ -161,3 +161,18 @@ async def email_change_attempt(req: SignedIn, new_email: str) -> int:
         ),
     ]
     return await _reserve(req, "email_change_failed", limits, user_id=req.user.id, email=new_email)
+
+
+async def passkey_attempt(req: Anyone, user_id: int | None = None) -> int:
+    """Reserve a passkey check (failed until settled as "passkey_used"): failed ones count
+    against the address like failed logins, ADDRESS_MAX_FAILURES per LOGIN_WINDOW_SECONDS."""
+    settings = req.settings
+    limit = audit.Limit(
+        ("passkey_failed",),
+        "ip",
+        client(req).ip,
+        settings.address_max_failures,
+        settings.login_window_seconds,
+        "passkey: address locked",
+    )
+    return await _reserve(req, "passkey_failed", [limit], user_id=user_id)

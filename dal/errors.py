@@ -64,6 +64,12 @@ class UnsupportedType(DomainError):
     default = "Unsupported type"
 
 
+class NotAvailable(DomainError):
+    """A feature this set-up cannot offer (passkeys with an APP_URL that is an IP address)."""
+
+    default = "Not available"
+
+
 class TooManyAttempts(DomainError):
     """A throttle said no; retry_after is in whole seconds."""
 

@@ -3,7 +3,7 @@ Handlers build their answers from them (from the DAL's DTOs: from_attributes), t
 document is generated from them (core.openapi), and the schemathesis tests check real
 answers against it."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -99,3 +99,29 @@ class AvatarBody(_Out):
 class ApiInfo(_Out):
     name: str
     status: str
+
+
+class PasskeyBody(_Out):
+    """One of your passkeys: its name, when it was added and last used (ISO 8601, UTC)."""
+
+    id: int
+    name: str
+    created_at: str
+    last_used_at: str | None
+    transports: list[str]
+
+
+class PasskeyList(_Out):
+    passkeys: list[PasskeyBody]
+
+
+class PasskeyEnvelope(_Out):
+    passkey: PasskeyBody
+
+
+class WebAuthnOptions(_Out):
+    """The options for navigator.credentials.create() (registration) or .get() (an
+    assertion), in their JSON form: byte values (challenge, user.id, credential ids) are
+    base64url text, to be turned into ArrayBuffers (static/passkeys.js does)."""
+
+    options: dict[str, Any]

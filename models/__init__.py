@@ -5,11 +5,13 @@ from models.base import Base
 from models.db import Database
 from models.live import LiveChange
 from models.mail import TOKEN_KINDS, OneTimeToken, OutboxMessage
+from models.passkey import PURPOSES, Passkey, WebAuthnChallenge
 from models.post import Post
 from models.session import Session
 from models.user import ROLES, User
 
 __all__ = [
+    "PURPOSES",
     "ROLES",
     "TOKEN_KINDS",
     "AuthEvent",
@@ -18,8 +20,10 @@ __all__ = [
     "LiveChange",
     "OneTimeToken",
     "OutboxMessage",
+    "Passkey",
     "Post",
     "RateCounter",
     "Session",
     "User",
+    "WebAuthnChallenge",
 ]

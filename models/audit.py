@@ -35,6 +35,11 @@ KINDS = (
     "email_change_requested",
     "email_change_failed",
     "email_changed",
+    "passkey_added",
+    "passkey_renamed",
+    "passkey_removed",
+    "passkey_used",
+    "passkey_failed",
 )
 
 

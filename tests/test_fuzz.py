@@ -83,7 +83,7 @@ def running(request, tmp_path_factory):
             SIGNUP_MAX_PER_ADDRESS="0",
             PASSWORD_RESET_MAX_PER_EMAIL="0",
             PASSWORD_RESET_MAX_PER_ADDRESS="0",
-            APP_URL=f"http://127.0.0.1:{port}",
+            APP_URL=f"http://localhost:{port}",  # a host name: passkeys are on (WebAuthn takes no IP)
             MAIL_URL="smtp://127.0.0.1:1",  # production needs a mail server; none answers here
         )
         with run_app(env, "--workers", "1", log=folder / "server.log", port=port) as app:

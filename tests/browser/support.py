@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.harness import app_environment, run_app
+from tests.harness import app_environment, free_port, run_app
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -45,9 +45,16 @@ class Server:
 
 
 @contextmanager
-def running_app(folder: Path, session_mode: str = "database", **settings: str) -> Iterator[Server]:
+def running_app(
+    folder: Path, session_mode: str = "database", *, localhost: bool = False, **settings: str
+) -> Iterator[Server]:
     """`alembic upgrade head` on a new SQLite file in folder, then `python app.py` on a free port
-    (settings: environment variables to set for it, e.g. BCRYPT_ROUNDS="12")."""
+    (settings: environment variables to set for it, e.g. BCRYPT_ROUNDS="12"). localhost=True:
+    the browser reaches it as http://localhost:PORT, which APP_URL says too (WebAuthn takes no
+    IP address as its relying party: the passkey tests need it)."""
+    port = free_port()
+    if localhost:
+        settings.setdefault("APP_URL", f"http://localhost:{port}")
     url = f"sqlite+aiosqlite:///{folder / 'app.db'}"
     env = app_environment(
         url, SESSION_MODE=session_mode, SECRET_KEY="browser-test-secret-0123456789-abcdefghij", **settings
@@ -60,5 +67,5 @@ def running_app(folder: Path, session_mode: str = "database", **settings: str) -
         text=True,
     )
     assert migrate.returncode == 0, migrate.stderr
-    with run_app(env, log=folder / "server.log") as app:
-        yield Server(app.base, env, session_mode)
+    with run_app(env, log=folder / "server.log", port=port) as app:
+        yield Server(f"http://localhost:{port}" if localhost else app.base, env, session_mode)
