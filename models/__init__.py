@@ -7,6 +7,7 @@ from models.live import LiveChange
 from models.mail import TOKEN_KINDS, OneTimeToken, OutboxMessage
 from models.post import Post
 from models.session import Session
+from models.two_factor import PendingLogin, RecoveryCode
 from models.user import ROLES, User
 
 __all__ = [
@@ -18,8 +19,10 @@ __all__ = [
     "LiveChange",
     "OneTimeToken",
     "OutboxMessage",
+    "PendingLogin",
     "Post",
     "RateCounter",
+    "RecoveryCode",
     "Session",
     "User",
 ]

@@ -35,6 +35,11 @@ KINDS = (
     "email_change_requested",
     "email_change_failed",
     "email_changed",
+    "login_pending",  # the password was right; the second factor is awaited
+    "two_factor_enabled",
+    "two_factor_disabled",
+    "recovery_codes_regenerated",
+    "recovery_code_used",
 )
 
 
