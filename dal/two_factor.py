@@ -2,8 +2,10 @@
 
 The secret is 160 random bits (32 base32 characters), stored encrypted (Fernet) with a key
 derived from SECRET_KEY: a copy of the database alone does not give anyone's codes. Every key
-of SECRET_KEY can open it and the newest seals it, so rotating the key keeps 2FA working
-(a secret is sealed again with the newest key whenever it is written).
+of SECRET_KEY can open it and the newest seals it, so rotating the key keeps 2FA working: a
+secret is sealed again with the newest key at each accepted code. (A secret sealed only with a
+key since dropped cannot be opened: that account signs in with a recovery code, which does
+not depend on the key, and sets 2FA up again.)
 
 A code is accepted for the current 30-second step and one step either side. The step of the
 last accepted code is kept (users.totp_last_step) and moved forward by one conditional UPDATE
@@ -73,6 +75,12 @@ def _seal(secret: str) -> str:
     if _sealer is None:
         raise RuntimeError("dal.two_factor.configure(...) was not called (make_app does it)")
     return _sealer.encrypt(secret.encode()).decode()
+
+
+def _reseal(sealed: str) -> str:
+    """The secret sealed again with the newest key (after a rotation of SECRET_KEY)."""
+    assert _sealer is not None
+    return _sealer.rotate(sealed.encode()).decode()
 
 
 def _open(sealed: str | None) -> str | None:
@@ -174,7 +182,7 @@ async def _spend(session: AsyncSession, user_id: int, code: str, client: audit.C
                 User.totp_enabled_at.is_not(None),
                 or_(User.totp_last_step.is_(None), User.totp_last_step < step),
             )
-            .values(totp_last_step=step)
+            .values(totp_last_step=step, totp_secret=_reseal(sealed))
         )
         return TOTP if result.rowcount == 1 else None
     if kind == RECOVERY:

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pyotp
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 
 from dal import two_factor as dal_two_factor
 from models import AuthEvent, PendingLogin, RecoveryCode, User
-from tests.auth_helpers import PASSWORD, me, signed_up
+from tests.auth_helpers import PASSWORD, me, served, signed_up
 from tests.conftest import Client
 from tests.raw_http import RawConnection, request_bytes
 
@@ -468,3 +469,21 @@ async def test_hostile_codes_are_400_and_the_connection_is_reused(client, clock,
     assert all(status == 401 for status, _ in seen[1::2])  # signed out: the set-up needs a session
     # nothing was used up: the right code still signs in
     assert (await second_step(client, code_at(secret, clock()))).status == 200
+
+
+# --- the secret at rest -------------------------------------------------------------------------
+
+
+@pytest.mark.one_session_mode
+async def test_the_secret_survives_a_key_rotation(client, app, clock, auth_settings, http_client):
+    secret, _codes = await signed_in_with_2fa(client, clock)
+    sealed_before = await count(app, select(User.totp_secret))
+    old_key = auth_settings.secret_keys[0]
+    new_key = "a-brand-new-secret-key-0123456789-abcdefgh"
+    for keys in ((new_key, old_key), (new_key,)):  # rotated in front, then the old key dropped
+        clock.steps(1)
+        async with served(replace(auth_settings, secret_keys=keys)) as (_app, base):
+            browser = Client(http_client, base)
+            assert (await password_step(browser)).json()["mfa_required"] is True
+            assert (await second_step(browser, code_at(secret, clock()))).status == 200
+    assert await count(app, select(User.totp_secret)) != sealed_before  # sealed with the new key
