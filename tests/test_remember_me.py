@@ -1,4 +1,4 @@
-""""Keep me signed in": checked, a 30-day cookie; unchecked, a browser-session cookie (no
+"""Keep me signed in: checked, a 30-day cookie; unchecked, a browser-session cookie (no
 Max-Age, no Expires) whose session ends on the server after 12 idle hours (database mode) or
 12 hours (stateless mode). The choice survives the two-step sign-in. Time is moved through
 dal.sessions.clock, never waited for."""
@@ -134,7 +134,9 @@ async def test_the_choice_survives_the_second_step(client, monkeypatch):
     monkeypatch.setattr(dal_two_factor, "clock", lambda: moment)
     await signed_up(client)
     secret = (await client.post("/api/me/two-factor")).json()["secret"]
-    confirmed = await client.post("/api/me/two-factor/confirm", json_body={"code": pyotp.TOTP(secret).at(moment)})
+    confirmed = await client.post(
+        "/api/me/two-factor/confirm", json_body={"code": pyotp.TOTP(secret).at(moment)}
+    )
     assert confirmed.status == 200
     for remember, step in ((True, 1), (False, 2)):
         await client.post("/api/auth/logout")

@@ -195,9 +195,7 @@ async def test_api_sign_in_in_two_steps(client, app, clock):
 
 async def test_page_sign_in_in_two_steps_keeps_next(client, clock):
     secret, _codes = await signed_in_with_2fa(client, clock)
-    login = await client.post(
-        "/login?next=/posts", form={"email": "ada@example.com", "password": PASSWORD}
-    )
+    login = await client.post("/login?next=/posts", form={"email": "ada@example.com", "password": PASSWORD})
     assert login.status == 303
     assert login.headers["Location"] == "/login/verify?next=%2Fposts"
     assert "session" not in client.cookies and "pending_login" in client.cookies
@@ -205,7 +203,9 @@ async def test_page_sign_in_in_two_steps_keeps_next(client, clock):
     page = await client.get("/login/verify?next=/posts")
     assert page.status == 200 and 'name="code"' in page.text and "ada@example.com" in page.text
     wrong = await client.post("/login/verify?next=/posts", form={"code": "000000"})
-    assert wrong.status == 401 and "That code is not correct" in wrong.text and "4 attempts left" in wrong.text
+    assert (
+        wrong.status == 401 and "That code is not correct" in wrong.text and "4 attempts left" in wrong.text
+    )
     right = await client.post("/login/verify?next=/posts", form={"code": code_at(secret, clock())})
     assert right.status == 303 and right.headers["Location"] == "/posts"
     assert (await client.get("/dashboard")).status == 200
@@ -307,8 +307,10 @@ async def test_five_wrong_codes_end_the_pending_login_and_count_for_the_throttle
     assert last.status == 401 and "log in again" in last.json()["error"]
     assert (await second_step(client, code_at(secret, clock()))).status == 401  # it has ended
     assert await count(app, select(func.count()).select_from(PendingLogin)) == 0
-    failed = select(func.count()).select_from(AuthEvent).where(
-        AuthEvent.kind == "login_failed", AuthEvent.email == "ada@example.com"
+    failed = (
+        select(func.count())
+        .select_from(AuthEvent)
+        .where(AuthEvent.kind == "login_failed", AuthEvent.email == "ada@example.com")
     )
     assert await count(app, failed) == 5
     assert await count(app, events("login_failed", "wrong second-factor code")) == 5
