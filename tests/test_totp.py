@@ -489,3 +489,19 @@ async def test_the_secret_survives_a_key_rotation(client, app, clock, auth_setti
             assert (await password_step(browser)).json()["mfa_required"] is True
             assert (await second_step(browser, code_at(secret, clock()))).status == 200
     assert await count(app, select(User.totp_secret)) != sealed_before  # sealed with the new key
+
+
+@pytest.mark.one_database
+async def test_the_fifth_wrong_code_on_the_page_sends_back_to_login(client, clock):
+    secret, _codes = await signed_in_with_2fa(client, clock)
+    await client.post("/login", form={"email": "ada@example.com", "password": PASSWORD})
+    for _ in range(4):
+        assert (await client.post("/login/verify", form={"code": "000000"})).status == 401
+    last = await client.post("/login/verify", form={"code": "000000"})
+    assert last.status == 303 and last.headers["Location"] == "/login?failed=1"
+    assert "pending_login" not in client.cookies
+    page = await client.get("/login?failed=1")
+    assert "Too many wrong codes. Log in again." in page.text
+    again = await client.post("/login/verify", form={"code": code_at(secret, clock())})
+    assert again.status == 303 and "expired=1" in again.headers["Location"]
+    assert (await me(client)).status == 401
