@@ -2,7 +2,7 @@
 the server, the key as text, a code computed by pyotp from that key), keep the recovery codes
 shown once, sign out, then sign in with the password and a code (and once with a recovery
 code); "Keep me signed in" carried through the second step. Both session modes, with and
-without JavaScript."""
+without JavaScript. Every state of the two-factor pages passes axe-core and fits 375 px."""
 
 import time
 
@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, sign_up, unique_email
+from tests.browser.test_pages_quality import axe_source, violations  # noqa: F401  (a fixture)
 
 
 def code(secret: str, steps_ahead: int = 0) -> str:
@@ -76,3 +77,37 @@ def test_set_up_two_factor_then_sign_in_with_a_code(new_context, javascript):
     expect(page.get_by_text("9 of 10 recovery codes left")).to_be_visible()
     session = next(c for c in context.cookies() if c["name"] == "session")
     assert session["expires"] == -1  # ends with the browser
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_the_two_factor_pages_are_accessible_and_fit(new_context, axe_source, width):  # noqa: F811
+    context = new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    email = unique_email("axe-2fa")
+    sign_up(page, "Axe Person", email)
+    found = {}
+
+    def check(name: str) -> None:
+        found[name] = violations(page, axe_source)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (name, overflow)
+
+    page.goto("/account")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    check("set-up")
+    page.get_by_label("Code from your app").fill("000000")
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    check("set-up (wrong code)")
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.get_by_label("Code from your app").fill(code(secret))
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    check("recovery codes")
+    page.goto("/account")
+    check("on")
+    page.get_by_role("button", name="Log out").click()
+    password_step(page, email)
+    check("second step")
+    page.get_by_label("Code").fill("111111")
+    page.get_by_role("button", name="Verify").click()
+    check("second step (wrong code)")
+    assert found == {name: [] for name in found}
