@@ -7,6 +7,7 @@ from auth import SignedIn, two_factor
 from auth.forms import CodeInput
 from core.openapi import describe
 from core.wrappers import with_json_body
+from dal import two_factor as dal_two_factor
 from handlers._schemas import (
     ConflictBody,
     Error,
@@ -21,7 +22,7 @@ ACCESS = "user"
 
 @describe("The state of your two-factor authentication", responses={200: TwoFactorStatus, 401: Error})
 async def get(req: SignedIn):
-    current, _svg = await two_factor.state(req)
+    current = await dal_two_factor.state(req.user)
     return TwoFactorStatus(
         enabled=current.enabled,
         enabled_at=current.enabled_at,

@@ -18,9 +18,11 @@ def _back_to_login(req: Anyone, reason: str):
     return see_other(req.url_for("login", next=safe_next(req.query.get("next"), "") or None, **{reason: 1}))
 
 
-def _props(req: Anyone, pending, errors=None):
+async def _props(req: Anyone, pending, errors=None):
     return {
         "email": pending.user.email,
+        # the second factors this account has (auth.two_factor.methods): the forms to show
+        "methods": list(await two_factor.methods(pending.user.id)),
         "next": safe_next(req.query.get("next"), ""),
         "errors": errors or {},
     }
@@ -30,7 +32,7 @@ async def get_server_side_props(req: Anyone):
     pending = await two_factor.current_pending(req)
     if pending is None:
         return _back_to_login(req, "expired")
-    return {"props": _props(req, pending)}
+    return {"props": await _props(req, pending)}
 
 
 async def action(req: Anyone):
@@ -40,16 +42,16 @@ async def action(req: Anyone):
     try:
         cookie = await two_factor.verify(req)
     except ValidationFailed as exc:
-        return {"props": _props(req, pending, exc.by_field), "status": 400}
+        return {"props": await _props(req, pending, exc.by_field), "status": 400}
     except two_factor.CodeRefused as exc:
         if not exc.attempts_left:
             return _back_to_login(req, "failed")
         message = f"That code is not correct. {exc.message.removeprefix(two_factor.WRONG_CODE).strip()}"
-        return {"props": _props(req, pending, {"code": message}), "status": 401}
+        return {"props": await _props(req, pending, {"code": message}), "status": 401}
     except two_factor.PendingEnded:
         return _back_to_login(req, "expired")
     except TooManyAttempts as exc:
         req.set_header("Retry-After", str(exc.retry_after))
-        return {"props": _props(req, pending, {"form": exc.message}), "status": 429}
+        return {"props": await _props(req, pending, {"form": exc.message}), "status": 429}
     cookie.apply(req)
     return see_other(safe_next(req.query.get("next"), req.url_for("dashboard")))
