@@ -55,6 +55,7 @@ from dal import changes as dal_changes
 from dal import db as dal_db
 from dal import errors
 from dal import ratelimit as dal_ratelimit
+from dal import two_factor as dal_two_factor
 from dal import users as dal_users
 from dal.sender import Sender
 from models.db import UNAVAILABLE_ERRORS, Database, head_revision
@@ -107,6 +108,7 @@ def make_app(
     dal_db.configure(
         db, bcrypt_rounds=settings.bcrypt_rounds, session_mode=settings.session_mode, upload_dir=uploads
     )
+    dal_two_factor.configure(settings.secret_keys)
     head = head_revision()
 
     async def ready() -> str | None:

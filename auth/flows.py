@@ -4,14 +4,16 @@ auth.recovery). Each validates the input, reserves the attempt with the throttle
 bcrypt work, writes the audit log, and returns what changed, including the session cookie to
 set (CookieChange); refusals are ValidationFailed or dal.errors (mapped to answers in app.py).
 Sign-up mails a verification link, in the account's own transaction, unless
-EMAIL_VERIFICATION is off."""
+EMAIL_VERIFICATION is off. A login for an account with a second factor ends in a pending login
+(auth.two_factor), not a session."""
 
 from __future__ import annotations
 
-from auth import recovery, throttle
+from auth import recovery, throttle, two_factor
 from auth.forms import LoginInput, NameInput, PasswordChangeInput, SignupInput
 from auth.requests import Anyone, SignedIn
 from auth.sessions import CookieChange
+from auth.two_factor import PendingChange
 from core.validation import parse
 from dal import audit
 from dal import sessions as dal_sessions
@@ -23,15 +25,15 @@ INVALID_CREDENTIALS = "Invalid credentials."
 CHANGED_DURING_CHECK = "credentials changed during the check"
 
 
-async def _fresh_session(req: Anyone, who: Authenticated) -> CookieChange | None:
+async def _fresh_session(req: Anyone, who: Authenticated, *, persistent: bool) -> CookieChange | None:
     """End whatever session the request carried, then start a new one (no fixation); None
     when the credentials changed while they were being checked."""
     if req.session is not None:
         await dal_sessions.end_session(req.session.payload)
     payload = await dal_sessions.create_session(
-        who, user_agent=req.headers.get("User-Agent"), ip=req.client_ip
+        who, user_agent=req.headers.get("User-Agent"), ip=req.client_ip, persistent=persistent
     )
-    return CookieChange(payload) if payload is not None else None
+    return CookieChange(payload, persistent=persistent) if payload is not None else None
 
 
 # the one way a proof of identity (a password, a passkey) becomes a session
@@ -49,17 +51,29 @@ async def signup(req: Anyone) -> tuple[UserDTO, CookieChange]:
         await audit.settle(attempt, detail="email taken")
         raise
     await audit.settle(attempt, kind="signup", user_id=who.user.id, email=who.user.email)
-    cookie = await _fresh_session(req, who)
+    cookie = await _fresh_session(req, who, persistent=True)
     if cookie is None:  # the new account was changed already (signed out everywhere)
         raise Unauthenticated(INVALID_CREDENTIALS)
     return who.user, cookie
 
 
-async def login(req: Anyone) -> tuple[UserDTO, CookieChange]:
+async def login(req: Anyone) -> tuple[UserDTO, CookieChange | PendingChange]:
+    """The password step: a session (CookieChange), or, for an account with a second factor,
+    a pending login (PendingChange) that the second step (auth.two_factor) completes."""
     data = parse(LoginInput, req.body)
     attempt = await throttle.login_attempt(req, data.email)
     who, reason = await dal_users.verify_credentials(data.email, data.password)
-    cookie = await _fresh_session(req, who) if who is not None else None
+    if who is not None and (methods := await two_factor.methods(who.user.id)):
+        pending = await two_factor.begin(req, who, remember=data.remember, methods=methods)
+        await audit.settle(
+            attempt,
+            kind="login_pending",
+            user_id=who.user.id,
+            email=who.user.email,
+            detail="second factor awaited",
+        )
+        return who.user, pending
+    cookie = await _fresh_session(req, who, persistent=data.remember) if who is not None else None
     if who is None or cookie is None:
         await audit.settle(attempt, detail=reason if who is None else CHANGED_DURING_CHECK)
         raise Unauthenticated(INVALID_CREDENTIALS)
@@ -88,11 +102,16 @@ async def change_password(req: SignedIn) -> CookieChange:
         await audit.settle(attempt, detail="wrong password")
         raise
     await audit.settle(attempt, kind="password_changed")
-    return CookieChange(await dal_sessions.renew(req.user, req.session.payload))
+    return CookieChange(
+        await dal_sessions.renew(req.user, req.session.payload), persistent=req.session.persistent
+    )
 
 
 async def sign_out_everywhere_else(req: SignedIn) -> CookieChange:
-    change = CookieChange(await dal_sessions.end_other_sessions(req.user, req.session.payload))
+    change = CookieChange(
+        await dal_sessions.end_other_sessions(req.user, req.session.payload),
+        persistent=req.session.persistent,
+    )
     await audit.record("signed_out_everywhere", throttle.client(req), user_id=req.user.id)
     return change
 

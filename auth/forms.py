@@ -77,6 +77,9 @@ class LoginInput(_Form):
     MISSING = {"email": ENTER_EMAIL, "password": "Enter your password."}
     email: str
     password: str
+    # "Keep me signed in" (form: the checkbox, "on" when checked; JSON: true): a 30-day cookie;
+    # unchecked or absent: a browser-session cookie (auth.sessions)
+    remember: bool = False
 
     @field_validator("email")
     @classmethod
@@ -92,6 +95,26 @@ class LoginInput(_Form):
     def _password(cls, value: str) -> str:
         if not value:
             raise ValueError("Enter your password.")
+        return value
+
+
+MAX_CODE = 64  # a 6-digit code or a 16-character recovery code, with room for spaces and dashes
+
+
+class CodeInput(_Form):
+    """A second-factor code: a TOTP code or a recovery code (dal.two_factor.normalise)."""
+
+    MISSING = {"code": "Enter the code."}
+    code: str
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Enter the code.")
+        if len(value) > MAX_CODE or has_control_characters(value):
+            raise ValueError("Enter the 6-digit code from your app, or a recovery code.")
         return value
 
 

@@ -38,7 +38,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import webauthn
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 from webauthn.helpers import parse_authenticator_data
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
@@ -173,11 +173,13 @@ class PasskeyAddInput(PasskeyName):
 
 
 class PasskeyAssertionInput(BaseModel):
-    """POST /api/auth/passkey (and a second factor, a re-authentication): {credential}."""
+    """POST /api/auth/passkey (and a second factor, a re-authentication): {credential};
+    signing in, also "remember" ("Keep me signed in", as for a password login)."""
 
     model_config = ConfigDict(extra="ignore")
     MISSING: ClassVar[dict[str, str]] = {"credential": "Send the passkey's credential."}
     credential: AssertionCredential
+    remember: StrictBool = False
 
 
 # --- the relying party and the bindings ----------------------------------------------------------
@@ -467,7 +469,7 @@ async def sign_in(req: Anyone) -> tuple[UserDTO, flows.CookieChange, SignInCooki
     except (InvalidInput, Unauthenticated) as exc:
         await audit.settle(attempt, detail=f"sign-in: {exc.message}")
         raise
-    cookie = await flows.start_session(req, use.who)
+    cookie = await flows.start_session(req, use.who, persistent=data.remember)
     if cookie is None:  # the account's credentials changed during the check
         await audit.settle(attempt, user_id=use.who.user.id, detail=f"sign-in: {flows.CHANGED_DURING_CHECK}")
         raise Unauthenticated(NOT_ACCEPTED)

@@ -4,12 +4,16 @@ Authenticator that core's ACCESS stages ask (core.access).
 The optimistic stage (credential) reads the signed cookie once, without the database; the
 secure stage (verify) has the DAL check the session. A tampered, expired, unknown or
 garbage cookie means signed out, and is cleared, never an error.
+
+"Keep me signed in" decides the cookie's life: checked, Max-Age 30 days (the session's own
+life, see dal.sessions); unchecked, no Max-Age or Expires (the browser drops it when it
+closes), while the server ends the session after 12 idle hours (database mode) or 12 hours
+(stateless). The signature is accepted for MAX_AGE_DAYS either way.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 
 from core.access import Holdback
@@ -20,7 +24,7 @@ from dal import sessions as dal_sessions
 from dal.dto import UserDTO
 
 COOKIE = "session"
-MAX_AGE_DAYS = 7
+MAX_AGE_DAYS = 30
 MAX_AGE = MAX_AGE_DAYS * 24 * 3600
 MAX_PAYLOAD = 512  # a token is 43 characters, a stateless payload under 100
 
@@ -46,22 +50,33 @@ OPEN_WHILE_UNVERIFIED = frozenset(
 class CurrentSession:
     payload: str  # what the cookie carries (see dal.sessions)
     id: int | None  # the sessions row in database mode
+    persistent: bool = True  # "Keep me signed in" was checked
 
 
 @dataclass(frozen=True)
 class CookieChange:
     """A new value for the session cookie (None: clear it), to apply to the Request or to an
-    API Response, which both have set_cookie/clear_cookie/rotate_xsrf_token."""
+    API Response, which both have set_cookie/clear_cookie/rotate_xsrf_token. persistent:
+    "Keep me signed in" (Max-Age 30 days), else a browser-session cookie (no Max-Age)."""
 
     payload: str | None
+    persistent: bool = True
+    clear: tuple[str, ...] = ()  # other cookies this change ends (a pending login's)
 
     def apply(self, target: Request | Response) -> None:
         if self.payload is None:
             target.clear_cookie(COOKIE)
         else:
-            target.set_cookie(COOKIE, self.payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE)
+            target.set_cookie(COOKIE, self.payload, signed=True, **lifetime(self.persistent))
+        for name in self.clear:
+            target.clear_cookie(name)
         # a new session (or none) gets a new XSRF token: one seen before it is worth nothing
         target.rotate_xsrf_token()
+
+
+def lifetime(persistent: bool) -> dict:
+    """The session cookie's lifetime options: 30 days, or none (a browser-session cookie)."""
+    return {"expires_days": MAX_AGE_DAYS, "max_age": MAX_AGE} if persistent else {"expires_days": None}
 
 
 def stateless_expiry(payload: str) -> int | None:
@@ -83,7 +98,7 @@ def looks_current(payload: str) -> bool:
         return False
     if payload.startswith("{"):  # stateless: it carries its own expiry
         expiry = stateless_expiry(payload)
-        return expiry is not None and expiry > time.time()
+        return expiry is not None and expiry > dal_sessions.clock()
     return True
 
 
@@ -112,9 +127,9 @@ class SessionAuth:
             return None
         if verified.refreshed_payload is not None:
             handler.write_cookie(
-                COOKIE, verified.refreshed_payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE
+                COOKIE, verified.refreshed_payload, signed=True, **lifetime(verified.persistent)
             )
-        return verified.user, CurrentSession(payload, verified.session_id)
+        return verified.user, CurrentSession(payload, verified.session_id, verified.persistent)
 
     def is_admin(self, user: UserDTO | None) -> bool:
         return user is not None and user.is_admin

@@ -61,6 +61,7 @@ class Verified:
     user: UserDTO
     session_id: int | None
     refreshed_payload: str | None = None
+    persistent: bool = True  # "Keep me signed in": a cookie with Max-Age; else a browser session
 
 
 @dataclass(frozen=True)

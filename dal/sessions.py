@@ -6,6 +6,12 @@ in ``stateless`` mode JSON with the user id, role, expiry and session version. E
 user's session_version must still match, so a password change or "sign out everywhere" ends
 every older session; and a session is only granted at the version its credentials were
 checked at (create_session), so a login in flight never outlives a change that lands first.
+
+"Keep me signed in" (persistent): a persistent session lives 30 days, extended when used in
+the second half of its life; any other lives 12 hours past its last use (database mode:
+expires_at moves with last_seen_at, so to within LAST_SEEN_RESOLUTION) or 12 hours in all
+(stateless mode, where nothing is written). The clock is a module attribute (``clock``), so
+that tests can move time instead of waiting.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 
@@ -24,36 +31,51 @@ from dal.errors import NotFound
 from dal.ids import parse_id
 from dal.users import avatar_url
 from models import Session, User
-from models.types import UTCDateTime, utcnow
+from models.types import UTCDateTime
 
-LIFETIME = timedelta(days=7)
+clock = time.time  # seconds since the epoch
+LIFETIME = timedelta(days=30)  # a persistent session ("Keep me signed in")
+IDLE_LIFETIME = timedelta(hours=12)  # any other: since its last use
 # last_seen_at is written at most this often, so a busy session is not a write per request
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 DATABASE, STATELESS = "database", "stateless"
+
+
+def utcnow() -> datetime:
+    return datetime.fromtimestamp(clock(), UTC)
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _stateless_payload(user_id: int, role: str, version: int, expires: datetime) -> str:
-    # "sid": two logins in the same second are still two sessions (a logout ends its own)
-    return json.dumps(
-        {
-            "uid": user_id,
-            "role": role,
-            "exp": int(expires.timestamp()),
-            "ver": version,
-            "sid": secrets.token_urlsafe(6),
-        },
-        separators=(",", ":"),
-    )
+def _stateless_payload(user_id: int, role: str, version: int, persistent: bool) -> str:
+    # "sid": two logins in the same second are still two sessions (a logout ends its own);
+    # "p": 0 for a browser session (payloads from before it was added are persistent)
+    expires = utcnow() + (LIFETIME if persistent else IDLE_LIFETIME)
+    payload = {
+        "uid": user_id,
+        "role": role,
+        "exp": int(expires.timestamp()),
+        "ver": version,
+        "sid": secrets.token_urlsafe(6),
+    }
+    if not persistent:
+        payload["p"] = 0
+    return json.dumps(payload, separators=(",", ":"))
 
 
-async def create_session(who: Authenticated, *, user_agent: str | None, ip: str | None) -> str | None:
+def stateless_persistent(data: dict) -> bool:
+    return data.get("p", 1) != 0
+
+
+async def create_session(
+    who: Authenticated, *, user_agent: str | None, ip: str | None, persistent: bool
+) -> str | None:
     """A brand-new session (never a reused one) for who, at the session version their
     credentials were checked at; returns the cookie payload, or None when that version is no
-    longer the user's (the password changed, or "sign out everywhere", during the check)."""
+    longer the user's (the password changed, or "sign out everywhere", during the check).
+    persistent: "Keep me signed in" (see the module's docstring)."""
     now = utcnow()
     current = (User.id == who.user.id, User.session_version == who.session_version)
     if db.state.session_mode == STATELESS:
@@ -62,15 +84,16 @@ async def create_session(who: Authenticated, *, user_agent: str | None, ip: str 
             role = await session.scalar(select(User.role).where(*current))
         if role is None:
             return None
-        return _stateless_payload(who.user.id, role, who.session_version, now + LIFETIME)
+        return _stateless_payload(who.user.id, role, who.session_version, persistent)
     token = secrets.token_urlsafe(32)
     row = {
         "token_hash": literal(token_hash(token)),
         "user_id": User.id,
         "session_version": User.session_version,
         "created_at": literal(now, UTCDateTime),
-        "expires_at": literal(now + LIFETIME, UTCDateTime),
+        "expires_at": literal(now + (LIFETIME if persistent else IDLE_LIFETIME), UTCDateTime),
         "last_seen_at": literal(now, UTCDateTime),
+        "persistent": literal(persistent, Session.persistent.type),
         "user_agent": literal((user_agent or "")[:512] or None, Session.user_agent.type),
         "ip": literal((ip or "")[:45] or None, Session.ip.type),
     }
@@ -101,6 +124,7 @@ SESSION_BY_TOKEN = (
         Session.id.label("session_id"),
         Session.expires_at,
         Session.last_seen_at,
+        Session.persistent,
         Session.session_version.label("granted_version"),
         *USER_COLUMNS,
     )
@@ -125,7 +149,8 @@ def _user_from(row) -> UserDTO:  # noqa: ANN001
 async def verify_session(payload: str) -> Verified | None:
     """The secure check: who this cookie payload proves, or None (expired, revoked, unknown,
     or garbage). One read on the hot path; in database mode a session in the second half of
-    its life is extended, and last_seen_at moves at most every few minutes (rare writes)."""
+    its life is extended (a browser session's moves with last_seen_at: 12 idle hours), and
+    last_seen_at moves at most every few minutes (rare writes)."""
     if db.state.session_mode == STATELESS:
         return await _verify_stateless(payload)
     if not payload or len(payload) > 128:
@@ -141,30 +166,38 @@ async def verify_session(payload: str) -> Verified | None:
         return None
     changes: dict = {}
     refreshed = None
-    if row.expires_at - now < LIFETIME / 2:
+    if row.persistent and row.expires_at - now < LIFETIME / 2:
         changes["expires_at"] = now + LIFETIME
-        refreshed = payload
+        refreshed = payload  # re-sent with a fresh Max-Age (and signature)
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
         changes["last_seen_at"] = now
+        if not row.persistent:
+            changes["expires_at"] = now + IDLE_LIFETIME
     if changes:
         async with db.session() as session:
             await session.execute(update(Session).where(Session.id == row.session_id).values(**changes))
             await session.commit()
-    return Verified(user=_user_from(row), session_id=row.session_id, refreshed_payload=refreshed)
+    return Verified(
+        user=_user_from(row),
+        session_id=row.session_id,
+        refreshed_payload=refreshed,
+        persistent=row.persistent,
+    )
 
 
 async def _verify_stateless(payload: str) -> Verified | None:
     try:
         data = json.loads(payload)
         user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
-    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
+        persistent = stateless_persistent(data)
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError, AttributeError):
         return None
     if expires <= utcnow().timestamp() or not 0 < user_id < 2**31:
         return None
     row = await db.fetch_one(USER_BY_ID, {"user_id": user_id})
     if row is None or row.session_version != version:
         return None
-    return Verified(user=_user_from(row), session_id=None)
+    return Verified(user=_user_from(row), session_id=None, persistent=persistent)
 
 
 def ended_topic(payload: str) -> str:
@@ -211,7 +244,11 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
         changes.announce(session, sessions_topic(user.id))
         if db.state.session_mode == STATELESS:
             await session.commit()  # announces it: the live pages of older payloads close
-            return _stateless_payload(user.id, user.role, user.session_version, utcnow() + LIFETIME)
+            try:
+                persistent = stateless_persistent(json.loads(current_payload))
+            except (ValueError, TypeError, AttributeError, RecursionError):
+                persistent = True
+            return _stateless_payload(user.id, user.role, user.session_version, persistent)
         current_hash = token_hash(current_payload)
         await session.execute(
             delete(Session).where(Session.user_id == user.id, Session.token_hash != current_hash)

@@ -125,3 +125,36 @@ class WebAuthnOptions(_Out):
     base64url text, to be turned into ArrayBuffers (static/passkeys.js does)."""
 
     options: dict[str, Any]
+class SecondFactorRequired(_Out):
+    """The password was right; the account has a second factor: POST /api/auth/login/verify
+    next, with the pending_login cookie this answer set."""
+
+    mfa_required: Literal[True]
+    methods: list[str]
+
+
+class TwoFactorStatus(_Out):
+    enabled: bool
+    enabled_at: str | None
+    setup_pending: bool
+    recovery_codes_left: int
+
+
+class TwoFactorSetup(_Out):
+    """A new TOTP secret, to enter into an authenticator app (base32 text, the otpauth URI,
+    or the URI's QR code as SVG); 2FA is on once POST /api/me/two-factor/confirm accepts a
+    code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class RecoveryCodes(_Out):
+    """Ten single-use recovery codes: shown this once, stored only hashed."""
+
+    recovery_codes: list[str]
+
+
+class LoginAnswer(RootModel[Success | SecondFactorRequired]):
+    """A session started ({"success": true}), or the second step is needed."""

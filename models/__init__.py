@@ -8,6 +8,7 @@ from models.mail import TOKEN_KINDS, OneTimeToken, OutboxMessage
 from models.passkey import PURPOSES, Passkey, WebAuthnChallenge
 from models.post import Post
 from models.session import Session
+from models.two_factor import PendingLogin, RecoveryCode
 from models.user import ROLES, User
 
 __all__ = [
@@ -21,8 +22,10 @@ __all__ = [
     "OneTimeToken",
     "OutboxMessage",
     "Passkey",
+    "PendingLogin",
     "Post",
     "RateCounter",
+    "RecoveryCode",
     "Session",
     "User",
     "WebAuthnChallenge",

@@ -40,6 +40,11 @@ KINDS = (
     "passkey_removed",
     "passkey_used",
     "passkey_failed",
+    "login_pending",  # the password was right; the second factor is awaited
+    "two_factor_enabled",
+    "two_factor_disabled",
+    "recovery_codes_regenerated",
+    "recovery_code_used",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String, func
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -32,6 +32,12 @@ class User(Base):
     avatar: Mapped[str | None] = mapped_column(String(64))
     # when the owner of the address proved it (a link mailed to it was followed); None: not yet
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # two-factor sign-in (dal.two_factor): the TOTP secret, encrypted with a key derived from
+    # SECRET_KEY (a copy of the database alone does not give it); set but not enabled while
+    # set-up waits for its first code; the last time step whose code was accepted (replay guard)
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

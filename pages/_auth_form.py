@@ -1,8 +1,10 @@
 """What the sign-up and login pages share: the form's props, and running an auth flow from
-the posted form (errors beside the fields, the typed values kept, never the password)."""
+the posted form (errors beside the fields, the typed values kept, never the password). A
+login that needs a second factor goes on to /login/verify."""
 
 from auth import Anyone
 from auth.forms import kept_values
+from auth.two_factor import PendingChange
 from core.pages import see_other
 from core.urls import safe_next
 from core.validation import ValidationFailed
@@ -38,4 +40,6 @@ async def submit(req: Anyone, fields, flow, refusals):
         errors = {field: message or exc.message}
         return {"props": form_props(req, fields, values, errors), "status": req.status_of(exc)}
     cookie.apply(req)
+    if isinstance(cookie, PendingChange):  # a second factor is needed: its own page next
+        return see_other(req.url_for("login/verify", next=safe_next(req.query.get("next"), "") or None))
     return see_other(safe_next(req.query.get("next"), req.url_for("dashboard")))

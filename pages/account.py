@@ -1,4 +1,5 @@
-"""/account: change your name, picture or password, see your sessions and end them.
+"""/account: change your name, picture or password, two-factor authentication, see your
+sessions and end them.
 
 One action serves the page's forms; each form says which it is in its ``intent`` field.
 """
@@ -10,6 +11,7 @@ from core.validation import ValidationFailed
 from dal import InvalidInput, TooLarge, UnsupportedType, avatars
 from dal import sessions as dal_sessions
 from pages import _email_change as email_change
+from pages import _two_factor as two_factor
 
 ACCESS = "user"
 BODY_LIMIT = "3mb"  # the avatar form: an image of up to 2 MB (checked exactly in dal.avatars)
@@ -24,7 +26,7 @@ DONE = {
 }
 
 
-async def page(req: SignedIn, errors=None, values=None, status=200):
+async def page(req: SignedIn, errors=None, values=None, status=200, recovery_codes=None, done=""):
     session = req.session
     stateless = session.id is None
     sessions = [] if stateless else await dal_sessions.list_sessions(req.user, session.id)
@@ -35,9 +37,12 @@ async def page(req: SignedIn, errors=None, values=None, status=200):
         "errors": errors or {},
         "values": values or {"name": req.user.name},
         # a form shown again with its errors never carries the notice of an earlier success
-        "done": "" if errors else DONE.get(req.query.get("done"), ""),
+        "done": "" if errors else done or DONE.get(req.query.get("done"), ""),
         **await email_change.props(req),  # the email section (pages/_email_change.py)
+        **await two_factor.props(req),  # the two-factor section (pages/_two_factor.py)
     }
+    if recovery_codes:  # just made: shown this once
+        props["recovery_codes"] = recovery_codes
     return {"props": props, "status": status} if status != 200 else {"props": props}
 
 
@@ -65,6 +70,9 @@ async def action(req: SignedIn):
             await avatars.set_avatar(req.user, uploaded[0].body if uploaded else b"")
         elif intent == "avatar_delete":
             await avatars.delete_avatar(req.user)
+        elif intent in two_factor.INTENTS:  # the two-factor section (pages/_two_factor.py)
+            if (shown := await two_factor.act(req, intent, page)) is not None:
+                return shown
         elif intent in email_change.INTENTS:  # the email section (pages/_email_change.py)
             if (refused := await email_change.act(req, intent, page)) is not None:
                 return refused
@@ -75,4 +83,5 @@ async def action(req: SignedIn):
         return await page(req, {intent: exc.by_field}, values, status=400)
     except (InvalidInput, TooLarge, UnsupportedType) as exc:
         return await page(req, {intent: {"form": exc.message}}, status=req.status_of(exc))
-    return see_other(req.url_for("account", done=intent))
+    anchor = "#two-factor" if intent in two_factor.INTENTS else ""
+    return see_other(req.url_for("account", done=intent) + anchor)

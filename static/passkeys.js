@@ -155,7 +155,10 @@
           return navigator.credentials.get({ publicKey: requestOptions(data.options) });
         })
         .then(function (credential) {
-          return postJSON(root.dataset.verifyUrl || "/api/auth/passkey", { credential: credentialJSON(credential) });
+          var body = { credential: credentialJSON(credential) };
+          var remember = document.querySelector("input[name=remember]");  // "Keep me signed in"
+          if (remember && remember.checked) body.remember = true;
+          return postJSON(root.dataset.verifyUrl || "/api/auth/passkey", body);
         })
         .then(function (data) {
           var next = sameSite(data.redirect) ? data.redirect : root.dataset.next;

@@ -152,7 +152,7 @@ async def test_api_signup_is_201_with_the_user_and_a_session_cookie(client):
         }
     }
     cookie = session_cookie(response)
-    for attribute in ("HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"):
+    for attribute in ("HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"):  # sign-up: 30 days
         assert attribute in cookie
     assert "Secure" not in cookie  # only in production
     assert (await me(client)).json() == response.json()

@@ -78,7 +78,7 @@ async def test_stateless_cookie_carries_id_role_expiry_and_version_and_writes_no
     user = await signed_up(client)
     data = json.loads(payload_of(client, auth_settings))
     assert data["uid"] == user["id"] and data["role"] == "user" and data["ver"] == 1
-    assert 6.9 * 86400 < data["exp"] - time.time() <= 7 * 86400
+    assert 29.9 * 86400 < data["exp"] - time.time() <= 30 * 86400  # sign-up: a 30-day session
     for _ in range(3):
         assert (await me(client)).status == 200
     assert await count(app, select(func.count()).select_from(Session)) == 0
@@ -109,9 +109,9 @@ async def test_a_cookie_past_its_signed_age_is_refused(client, auth_settings):
     user = await signed_up(client)
     payload = payload_of(client, auth_settings)
     secrets, newest = key_versions(auth_settings.secret_keys)
-    eight_days_ago = time.time() - 8 * 86400
+    past_thirty_days = time.time() - 31 * 86400
     old = tornado.web.create_signed_value(
-        secrets, "session", payload, key_version=newest, clock=lambda: eight_days_ago
+        secrets, "session", payload, key_version=newest, clock=lambda: past_thirty_days
     )
     client.cookies["session"] = old.decode()
     assert (await me(client)).status == 401
@@ -155,10 +155,10 @@ async def test_a_session_in_the_second_half_of_its_life_is_extended(client, app)
     response = await me(client)
     assert response.status == 200
     assert any(
-        h.startswith("session=") and "Max-Age=604800" in h for h in response.headers.get_list("Set-Cookie")
+        h.startswith("session=") and "Max-Age=2592000" in h for h in response.headers.get_list("Set-Cookie")
     )
     expires = await count(app, select(Session.expires_at))
-    assert expires - utcnow() > timedelta(days=6, hours=23)
+    assert expires - utcnow() > timedelta(days=29, hours=23)
     # in the first half nothing is re-issued
     assert not any(h.startswith("session=") for h in (await me(client)).headers.get_list("Set-Cookie"))
 
