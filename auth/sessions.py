@@ -46,6 +46,7 @@ OPEN_WHILE_UNVERIFIED = frozenset(
 class CurrentSession:
     payload: str  # what the cookie carries (see dal.sessions)
     id: int | None  # the sessions row in database mode
+    reauthenticated_at: int | None = None  # the user's last proof of who they are (auth.reauth)
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,17 @@ class CookieChange:
     API Response, which both have set_cookie/clear_cookie/rotate_xsrf_token."""
 
     payload: str | None
+    # a new session (or none) gets a new XSRF token; the same session carried on with a new
+    # payload (a stateless cookie after a re-authentication) keeps its token
+    new_session: bool = True
 
     def apply(self, target: Request | Response) -> None:
         if self.payload is None:
             target.clear_cookie(COOKIE)
         else:
             target.set_cookie(COOKIE, self.payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE)
-        # a new session (or none) gets a new XSRF token: one seen before it is worth nothing
-        target.rotate_xsrf_token()
+        if self.new_session:  # a token seen before the new session is worth nothing
+            target.rotate_xsrf_token()
 
 
 def stateless_expiry(payload: str) -> int | None:
@@ -114,7 +118,7 @@ class SessionAuth:
             handler.write_cookie(
                 COOKIE, verified.refreshed_payload, signed=True, expires_days=MAX_AGE_DAYS, max_age=MAX_AGE
             )
-        return verified.user, CurrentSession(payload, verified.session_id)
+        return verified.user, CurrentSession(payload, verified.session_id, verified.reauthenticated_at)
 
     def is_admin(self, user: UserDTO | None) -> bool:
         return user is not None and user.is_admin

@@ -61,6 +61,9 @@ class Verified:
     user: UserDTO
     session_id: int | None
     refreshed_payload: str | None = None
+    # when the user last proved who they are in this session (epoch seconds; None: unknown,
+    # e.g. a session from before re-authentication existed): see auth.reauth
+    reauthenticated_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 
-from dal import changes, db
+from dal import changes, db, reauth
 from dal.devices import describe_all
 from dal.dto import Authenticated, SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
@@ -36,18 +36,38 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _stateless_payload(user_id: int, role: str, version: int, expires: datetime) -> str:
-    # "sid": two logins in the same second are still two sessions (a logout ends its own)
+def _stateless_payload(
+    user_id: int, role: str, version: int, expires: datetime, proved: int, sid: str | None = None
+) -> str:
+    # "sid": two logins in the same second are still two sessions (a logout ends its own);
+    # "rat": when the user last proved who they are (epoch seconds of dal.reauth.clock)
     return json.dumps(
         {
             "uid": user_id,
             "role": role,
             "exp": int(expires.timestamp()),
             "ver": version,
-            "sid": secrets.token_urlsafe(6),
+            "sid": sid or secrets.token_urlsafe(6),
+            "rat": proved,
         },
         separators=(",", ":"),
     )
+
+
+def _stateless_fields(payload: str) -> dict | None:
+    """A stateless payload's fields, or None for anything else (read after its signature passed)."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _proved_at(value: object) -> int | None:
+    """A "rat" read from a cookie: whole epoch seconds, or None when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**40:
+        return None
+    return value
 
 
 async def create_session(who: Authenticated, *, user_agent: str | None, ip: str | None) -> str | None:
@@ -55,6 +75,7 @@ async def create_session(who: Authenticated, *, user_agent: str | None, ip: str 
     credentials were checked at; returns the cookie payload, or None when that version is no
     longer the user's (the password changed, or "sign out everywhere", during the check)."""
     now = utcnow()
+    proved = reauth.now()  # a login is a proof of who the user is: the window starts now
     current = (User.id == who.user.id, User.session_version == who.session_version)
     if db.state.session_mode == STATELESS:
         # the cookie carries the version read before the check: a later change ends it too
@@ -62,7 +83,7 @@ async def create_session(who: Authenticated, *, user_agent: str | None, ip: str 
             role = await session.scalar(select(User.role).where(*current))
         if role is None:
             return None
-        return _stateless_payload(who.user.id, role, who.session_version, now + LIFETIME)
+        return _stateless_payload(who.user.id, role, who.session_version, now + LIFETIME, proved)
     token = secrets.token_urlsafe(32)
     row = {
         "token_hash": literal(token_hash(token)),
@@ -73,6 +94,7 @@ async def create_session(who: Authenticated, *, user_agent: str | None, ip: str 
         "last_seen_at": literal(now, UTCDateTime),
         "user_agent": literal((user_agent or "")[:512] or None, Session.user_agent.type),
         "ip": literal((ip or "")[:45] or None, Session.ip.type),
+        "reauthenticated_at": literal(reauth.as_datetime(proved), UTCDateTime),
     }
     # one statement: the row exists only if the version is still the one checked
     statement = insert(Session).from_select(list(row), select(*row.values()).where(*current))
@@ -102,6 +124,7 @@ SESSION_BY_TOKEN = (
         Session.expires_at,
         Session.last_seen_at,
         Session.session_version.label("granted_version"),
+        Session.reauthenticated_at,
         *USER_COLUMNS,
     )
     .join(User, Session.user_id == User.id)
@@ -150,12 +173,19 @@ async def verify_session(payload: str) -> Verified | None:
         async with db.session() as session:
             await session.execute(update(Session).where(Session.id == row.session_id).values(**changes))
             await session.commit()
-    return Verified(user=_user_from(row), session_id=row.session_id, refreshed_payload=refreshed)
+    return Verified(
+        user=_user_from(row),
+        session_id=row.session_id,
+        refreshed_payload=refreshed,
+        reauthenticated_at=reauth.as_epoch(row.reauthenticated_at),
+    )
 
 
 async def _verify_stateless(payload: str) -> Verified | None:
+    data = _stateless_fields(payload)
+    if data is None:
+        return None
     try:
-        data = json.loads(payload)
         user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return None
@@ -164,7 +194,36 @@ async def _verify_stateless(payload: str) -> Verified | None:
     row = await db.fetch_one(USER_BY_ID, {"user_id": user_id})
     if row is None or row.session_version != version:
         return None
-    return Verified(user=_user_from(row), session_id=None)
+    return Verified(user=_user_from(row), session_id=None, reauthenticated_at=_proved_at(data.get("rat")))
+
+
+async def mark_reauthenticated(viewer: UserDTO, current_payload: str) -> str:
+    """The viewer just proved who they are again (auth.reauth.confirm): the session's
+    re-authentication time moves to now. Returns the cookie payload to carry on with: the same
+    token (database mode: the row changes) or a new stateless payload (same session, same
+    expiry, the new time)."""
+    proved = reauth.now()
+    if db.state.session_mode == STATELESS:
+        data = _stateless_fields(current_payload) or {}
+        expires = datetime.fromtimestamp(int(data.get("exp", 0)), UTC)
+        sid = data.get("sid") if isinstance(data.get("sid"), str) else None
+        async with db.read() as session:
+            row = (
+                await session.execute(select(User.role, User.session_version).where(User.id == viewer.id))
+            ).first()
+        if row is None:
+            raise NotFound("User not found")
+        return _stateless_payload(viewer.id, row.role, row.session_version, expires, proved, sid)
+    async with db.session() as session:
+        result = await session.execute(
+            update(Session)
+            .where(Session.token_hash == token_hash(current_payload), Session.user_id == viewer.id)
+            .values(reauthenticated_at=reauth.as_datetime(proved))
+        )
+        await session.commit()
+    if result.rowcount != 1:
+        raise NotFound("Session not found")
+    return current_payload
 
 
 def ended_topic(payload: str) -> str:
@@ -211,7 +270,9 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
         changes.announce(session, sessions_topic(user.id))
         if db.state.session_mode == STATELESS:
             await session.commit()  # announces it: the live pages of older payloads close
-            return _stateless_payload(user.id, user.role, user.session_version, utcnow() + LIFETIME)
+            # the current session carries its last proof of who the user is over
+            proved = _proved_at((_stateless_fields(current_payload) or {}).get("rat")) or 0
+            return _stateless_payload(user.id, user.role, user.session_version, utcnow() + LIFETIME, proved)
         current_hash = token_hash(current_payload)
         await session.execute(
             delete(Session).where(Session.user_id == user.id, Session.token_hash != current_hash)
