@@ -102,7 +102,9 @@ async def test_the_login_counts_then_the_window_runs_out_and_a_password_renews_i
         app,
         "SELECT count(*) FROM auth_events WHERE kind = 'reauthenticated' AND detail = 'with password' AND user_id = 1",
     )
-    failed = await scalar(app, "SELECT count(*) FROM auth_events WHERE kind = 'reauth_failed' AND user_id = 1")
+    failed = await scalar(
+        app, "SELECT count(*) FROM auth_events WHERE kind = 'reauth_failed' AND user_id = 1"
+    )
     assert (kinds, failed) == (2, 2)
 
 
@@ -167,7 +169,8 @@ class TestThrottle:
         for _ in range(2):
             assert (await reauth_api(client, {"password": "wrong password"})).status == 400
         change = await client.post(
-            "/account", form={"intent": "password", "current_password": "wrong", "new_password": "a new password"}
+            "/account",
+            form={"intent": "password", "current_password": "wrong", "new_password": "a new password"},
         )
         assert change.status == 400
         locked = await reauth_api(client, {"password": PASSWORD})  # the right one, too late
@@ -186,7 +189,9 @@ class TestThrottle:
         for other in clients:
             other.cookies = dict(client.cookies)
             other.http = crowd
-        answers = await asyncio.gather(*(reauth_api(other, {"password": "wrong password"}) for other in clients))
+        answers = await asyncio.gather(
+            *(reauth_api(other, {"password": "wrong password"}) for other in clients)
+        )
         assert sorted(a.status for a in answers) == [400] * 3 + [429] * 9
         checked = await scalar(app, "SELECT count(*) FROM auth_events WHERE kind = 'reauth_failed'")
         assert checked == 3
