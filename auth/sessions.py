@@ -26,8 +26,8 @@ MAX_PAYLOAD = 512  # a token is 43 characters, a stateless payload under 100
 
 NOT_VERIFIED = Holdback("Email address not verified", "/verify-email")
 # EMAIL_VERIFICATION=required: what an unverified user may still use (by route name): their
-# account (to correct the address), the verification pages, "send again", logging out, and
-# the password reset links (which work for whoever holds the mail)
+# account (to correct the address), the verification pages, "send again", logging out, the
+# password reset links (which work for whoever holds the mail), and the end of the account
 OPEN_WHILE_UNVERIFIED = frozenset(
     {
         "account",
@@ -38,6 +38,11 @@ OPEN_WHILE_UNVERIFIED = frozenset(
         "reset-password/[token]",
         "api/me/email",
         "api/auth/verify-email/resend",
+        # leaving is never held back: confirming who you are, deleting, exporting
+        "reauth",
+        "account/delete",
+        "api/auth/reauth",
+        "api/me/export",
     }
 )
 

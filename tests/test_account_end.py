@@ -283,3 +283,22 @@ async def test_exports_are_limited_per_account(client, app):
     await signed_up(bob, name="Bob Bell", email="bob@example.com")
     assert (await bob.get("/api/me/export")).status == 200  # per account
     assert (await client.another().get("/api/me/export")).status == 401
+
+
+@pytest.mark.one_session_mode
+class TestUnverified:
+    """EMAIL_VERIFICATION=required holds an unverified user back everywhere but their account:
+    leaving (re-authenticating, deleting, exporting) stays open to them."""
+
+    @pytest.fixture
+    def settings_overrides(self, mail_settings):
+        return {**mail_settings, "email_verification": "required"}
+
+    async def test_an_unverified_user_can_still_export_and_delete(self, client, app):
+        await signed_up(client)
+        assert (await client.get("/dashboard")).status == 307  # held back
+        assert (await client.get("/api/me/export")).status == 200
+        assert (await client.post("/api/auth/reauth", json_body={"password": PASSWORD})).status == 200
+        assert (await client.get("/account/delete")).status == 200
+        done = await client.post("/account/delete", form={})
+        assert (done.status, done.headers["Location"]) == (303, "/goodbye")
