@@ -316,11 +316,14 @@ class PageHandler(BaseHandler):
         auth = self.authenticator
         return self.there_and_back(auth.login_url if auth else "/login")
 
+    def back_url(self) -> str:
+        """Where to come back to: the page itself for a GET, the form's page (its path) for a
+        POST, whose body cannot be replayed."""
+        return self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
+
     def there_and_back(self, page: str) -> Redirect:
-        """To page with ?next= this page: the page itself for a GET, the form's page (its
-        path) for a POST, whose body cannot be replayed."""
-        back = self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
-        return Redirect(page + "?" + urlencode({"next": back}), self.redirect_status())
+        """To page with ?next= this page (back_url)."""
+        return Redirect(page + "?" + urlencode({"next": self.back_url()}), self.redirect_status())
 
     def signed_in_refusal(self) -> Exception:
         """A signed-in visitor on a page for signed-out visitors (/login): to the app's home."""

@@ -261,3 +261,17 @@ async def test_reauth_next_is_only_followed_on_this_site(client, clock):
         done = await client.post("/reauth", query={"next": next_}, form={"password": PASSWORD})
         assert (done.status, done.headers["Location"]) == (303, "/account")
         assert urlsplit(done.headers["Location"]).netloc == ""
+
+
+@pytest.mark.one_database
+async def test_the_page_data_route_sends_to_reauth_and_back_to_the_page(client, clock):
+    from tests.live_helpers import build_id_of
+
+    await signed_up(client)
+    build = build_id_of((await client.get("/account")).text)
+    clock.advance(WINDOW + 1)
+    answer = await client.get(f"/_data/{build}/account/delete.json")
+    assert answer.status == 200
+    assert answer.json() == {"redirect": {"destination": "/reauth?next=%2Faccount%2Fdelete", "statusCode": 307}}
+    signed_out = await client.another().get(f"/_data/{build}/account/delete.json")
+    assert signed_out.json()["redirect"]["destination"] == "/login?next=%2Faccount%2Fdelete"
