@@ -65,6 +65,7 @@ log = logging.getLogger("app")
 
 # the data layer's refusals and the HTTP status that says each (the only such table)
 STATUS_OF = {
+    errors.ReauthRequired: 403,
     errors.NotFound: 404,
     errors.Forbidden: 403,
     errors.Unauthenticated: 401,
@@ -75,6 +76,9 @@ STATUS_OF = {
     errors.TooManyAttempts: 429,
     errors.NotAvailable: 503,
 }
+
+
+REAUTH_PAGE = "/reauth"
 
 
 def error_answer(exc: Exception) -> ApiError | None:
@@ -88,6 +92,9 @@ def error_answer(exc: Exception) -> ApiError | None:
         extra["issues"] = [{"path": [exc.field], "message": exc.field_message}]
     if isinstance(exc, errors.TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.ReauthRequired):
+        # the API says so in the body; a page sends the visitor to re-authenticate and back
+        return ApiError(status, exc.message, pages_to=REAUTH_PAGE, reauth_required=True)
     return ApiError(status, exc.message, headers=headers, **extra)
 
 

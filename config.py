@@ -42,6 +42,9 @@ class Settings(FrameworkSettings):
     password_reset_ttl_seconds: int = 3600
     password_reset_max_per_email: int = 5
     password_reset_max_per_address: int = 20
+    # how long a proof of who the user is (the login, a re-authentication) covers sensitive
+    # actions: deleting the account, changing the email through the API (auth.reauth)
+    reauth_window_seconds: int = 600
     # the background sender: how often it looks for mail other processes wrote, and the
     # first wait before a failed delivery is tried again (doubling each time)
     mail_poll_seconds: float = 5.0
@@ -148,6 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         password_reset_ttl_seconds=reader.number("PASSWORD_RESET_TTL_SECONDS", 3600, 1, 7 * 24 * 3600),
         password_reset_max_per_email=reader.number("PASSWORD_RESET_MAX_PER_EMAIL", 5),
         password_reset_max_per_address=reader.number("PASSWORD_RESET_MAX_PER_ADDRESS", 20),
+        reauth_window_seconds=reader.number("REAUTH_WINDOW_SECONDS", 600, 1, 86400),
         mail_poll_seconds=reader.seconds("MAIL_POLL_SECONDS", 5.0, 0.01, 3600),
         mail_retry_seconds=reader.seconds("MAIL_RETRY_SECONDS", 30.0, 0.01, 3600),
         live_sockets_per_user=reader.number(

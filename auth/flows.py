@@ -5,17 +5,21 @@ bcrypt work, writes the audit log, and returns what changed, including the sessi
 set (CookieChange); refusals are ValidationFailed or dal.errors (mapped to answers in app.py).
 Sign-up mails a verification link, in the account's own transaction, unless
 EMAIL_VERIFICATION is off. A login for an account with a second factor ends in a pending login
-(auth.two_factor), not a session."""
+(auth.two_factor), not a session. The end of an account (delete, export) is here too;
+re-authentication is auth.reauth."""
 
 from __future__ import annotations
 
-from auth import recovery, throttle, two_factor
+from functools import partial
+from typing import Any
+
+from auth import mails, reauth, recovery, throttle, two_factor
 from auth.forms import LoginInput, NameInput, PasswordChangeInput, SignupInput
 from auth.requests import Anyone, SignedIn
 from auth.sessions import CookieChange
 from auth.two_factor import PendingChange
 from core.validation import parse
-from dal import audit
+from dal import accounts, audit
 from dal import sessions as dal_sessions
 from dal import users as dal_users
 from dal.dto import Authenticated, UserDTO
@@ -126,3 +130,20 @@ async def revoke_session(req: SignedIn, session_id: int | str) -> None:
 async def change_role(req: SignedIn, user_id: int | str, role: str) -> UserDTO:
     """The change and its audit row commit together (dal.users.set_role)."""
     return await dal_users.set_role(req.user, user_id, role, throttle.client(req))
+
+
+async def delete_account(req: SignedIn) -> CookieChange:
+    """The end of the account, re-authenticated (auth.reauth): the user and everything that
+    is theirs go, a notice is mailed, the audit log keeps the event (dal.accounts). Returns
+    the cookie change that signs this browser out. Conflict for the last admin."""
+    reauth.require_recent(req)
+    await accounts.delete_account(req.user, throttle.client(req), partial(mails.account_deleted, req))
+    return CookieChange(None)
+
+
+async def export_account(req: SignedIn) -> dict[str, Any]:
+    """Everything stored about the user as one document (dal.accounts.export_account); at most
+    a few an hour (auth.throttle.export_attempt), each an "account_exported" audit event."""
+    attempt = await throttle.export_attempt(req)
+    await audit.settle(attempt)  # a success: the event says "account_exported", no detail
+    return await accounts.export_account(req.user)

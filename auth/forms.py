@@ -139,6 +139,25 @@ class PasswordChangeInput(_Form):
             raise ValueError("Enter your current password.")
         return value
 
+MAX_VERIFIER = 1000  # characters: longer is no password or code of ours (and costs no bcrypt)
+
+
+class ReauthInput(_Form):
+    """A re-authentication: exactly one verifier. password today; code (a TOTP or recovery
+    code) is accepted by the schema and answered by auth.reauth (400 until two-factor
+    authentication exists); a passkey assertion will be a verifier of its own."""
+
+    password: str | None = None
+    code: str | None = None
+
+    @field_validator("password", "code")
+    @classmethod
+    def _bounded(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_VERIFIER:
+            raise ValueError("This is not a password or a code of this account.")
+        return value
+
+
 class PasswordResetRequestInput(_Form):
     email: str
 
@@ -158,7 +177,8 @@ class TokenInput(_Form):
 
 class EmailChangeInput(_Form):
     email: str
-    current_password: str
+    # left out (or empty): the session must have re-authenticated recently instead
+    current_password: str | None = None
 
     _email = field_validator("email")(normalise_email)
 

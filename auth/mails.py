@@ -25,6 +25,7 @@ SUBJECTS = {
     "verify_email": f"Confirm your email address for {APP_NAME}",
     "email_change": f"Confirm your new email address for {APP_NAME}",
     "email_change_notice": f"Your {APP_NAME} address is being changed",
+    "account_deleted": f"Your {APP_NAME} account was deleted",
 }
 
 _templates = jinja2.Environment(
@@ -91,3 +92,9 @@ def email_change_notice(req: Anyone, new_email: str, user: UserDTO) -> Mail:
     """To the old address: what was asked, and what to do if it was not the owner."""
     url = link(req, "forgot-password")
     return render(req, "email_change_notice", user.email, user=user, email=new_email, link=url)
+
+
+def account_deleted(req: Anyone, user: UserDTO) -> Mail:
+    """To the address of an account just deleted: what went, and what to do if it was not
+    the owner (sign up again; nothing can be restored). Its only link is the site."""
+    return render(req, "account_deleted", user.email, user=user, link=req.settings.base_url + "/")

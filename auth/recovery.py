@@ -10,7 +10,7 @@ import asyncio
 from datetime import timedelta
 from functools import partial
 
-from auth import mails, throttle
+from auth import mails, reauth, throttle
 from auth.forms import EmailChangeInput, PasswordResetInput, PasswordResetRequestInput, TokenInput
 from auth.requests import Anyone, SignedIn
 from auth.sessions import CookieChange
@@ -93,16 +93,18 @@ async def resend_verification(req: SignedIn) -> None:
 
 
 async def request_email_change(req: SignedIn) -> str:
-    """With the current password: a link to the new address, a notice to the old one.
-    Returns the new address (it becomes the account's when the link is followed)."""
+    """With the current password, or within the re-authentication window without it
+    (auth.reauth): a link to the new address, a notice to the old one. Returns the new
+    address (it becomes the account's when the link is followed)."""
     data = parse(EmailChangeInput, req.body)
+    current_password = data.current_password or None
+    if current_password is None:
+        reauth.require_recent(req)
     attempt = await throttle.email_change_attempt(req, data.email)
     compose = partial(mails.email_change, req, data.email)
     notice = partial(mails.email_change_notice, req, data.email)
     try:
-        await verification.request_change(
-            req.user, data.current_password, data.email, compose, notice, attempt
-        )
+        await verification.request_change(req.user, current_password, data.email, compose, notice, attempt)
     except Invalid as exc:
         await audit.settle(attempt, detail="wrong password" if "current_password" in exc.by_field else "same")
         raise

@@ -30,8 +30,8 @@ MAX_PAYLOAD = 512  # a token is 43 characters, a stateless payload under 100
 
 NOT_VERIFIED = Holdback("Email address not verified", "/verify-email")
 # EMAIL_VERIFICATION=required: what an unverified user may still use (by route name): their
-# account (to correct the address), the verification pages, "send again", logging out, and
-# the password reset links (which work for whoever holds the mail)
+# account (to correct the address), the verification pages, "send again", logging out, the
+# password reset links (which work for whoever holds the mail), and the end of the account
 OPEN_WHILE_UNVERIFIED = frozenset(
     {
         "account",
@@ -42,6 +42,11 @@ OPEN_WHILE_UNVERIFIED = frozenset(
         "reset-password/[token]",
         "api/me/email",
         "api/auth/verify-email/resend",
+        # leaving is never held back: confirming who you are, deleting, exporting
+        "reauth",
+        "account/delete",
+        "api/auth/reauth",
+        "api/me/export",
     }
 )
 
@@ -51,6 +56,7 @@ class CurrentSession:
     payload: str  # what the cookie carries (see dal.sessions)
     id: int | None  # the sessions row in database mode
     persistent: bool = True  # "Keep me signed in" was checked
+    reauthenticated_at: int | None = None  # the user's last proof of who they are (auth.reauth)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ class CookieChange:
     payload: str | None
     persistent: bool = True
     clear: tuple[str, ...] = ()  # other cookies this change ends (a pending login's)
+    # a new session (or none) gets a new XSRF token; the same session carried on with a new
+    # payload (a stateless cookie after a re-authentication) keeps its token
+    new_session: bool = True
 
     def apply(self, target: Request | Response) -> None:
         if self.payload is None:
@@ -70,8 +79,8 @@ class CookieChange:
             target.set_cookie(COOKIE, self.payload, signed=True, **lifetime(self.persistent))
         for name in self.clear:
             target.clear_cookie(name)
-        # a new session (or none) gets a new XSRF token: one seen before it is worth nothing
-        target.rotate_xsrf_token()
+        if self.new_session:  # a token seen before the new session is worth nothing
+            target.rotate_xsrf_token()
 
 
 def lifetime(persistent: bool) -> dict:
@@ -129,7 +138,9 @@ class SessionAuth:
             handler.write_cookie(
                 COOKIE, verified.refreshed_payload, signed=True, **lifetime(verified.persistent)
             )
-        return verified.user, CurrentSession(payload, verified.session_id, verified.persistent)
+        return verified.user, CurrentSession(
+            payload, verified.session_id, verified.persistent, verified.reauthenticated_at
+        )
 
     def is_admin(self, user: UserDTO | None) -> bool:
         return user is not None and user.is_admin

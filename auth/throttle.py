@@ -11,7 +11,9 @@ Password reset requests: PASSWORD_RESET_MAX_PER_EMAIL per email (existing or not
 PASSWORD_RESET_MAX_PER_ADDRESS per address an hour. Links from mails that do not work (unknown,
 used, expired): ADDRESS_MAX_FAILURES per address per window. "Send the verification mail
 again": 3 per account in 10 minutes. Email changes: 3 asked for one new address in 10 minutes,
-and wrong current passwords count like failed password changes. 0 turns a limit off. An
+and wrong current passwords count like failed password changes. Re-authentication: a wrong
+password counts in the failed password changes' limit. Exports: 3 per account an hour.
+0 turns a limit off. An
 address is its throttle key (core.security.throttle_key: an IPv6 client by its /64), which is
 also what the audit log keeps.
 """
@@ -68,18 +70,45 @@ async def signup_attempt(req: Anyone, email: str) -> int:
     return await _reserve(req, "signup_failed", [limit], email=email)
 
 
-async def password_change_attempt(req: SignedIn) -> int:
-    """Reserve a password change (failed until settled), or raise TooManyAttempts."""
+# wrong passwords of a signed-in user: a password change's current password and a
+# re-authentication's count together (one limit, so one lock key: reserved atomically)
+SIGNED_IN_PASSWORD_FAILURES = ("password_change_failed", "reauth_failed")
+
+
+def _signed_in_password_limit(req: SignedIn) -> audit.Limit:
     settings = req.settings
-    limit = audit.Limit(
-        ("password_change_failed",),
+    return audit.Limit(
+        SIGNED_IN_PASSWORD_FAILURES,
         "ip",
         client(req).ip,
         settings.address_max_failures,
         settings.login_window_seconds,
         "password change: address locked",
     )
+
+
+async def password_change_attempt(req: SignedIn) -> int:
+    """Reserve a password change (failed until settled), or raise TooManyAttempts."""
+    limit = _signed_in_password_limit(req)
     return await _reserve(req, "password_change_failed", [limit], user_id=req.user.id)
+
+
+async def reauth_attempt(req: SignedIn) -> int:
+    """Reserve a re-authentication with a password (failed until settled as
+    "reauthenticated"), counted with failed password changes, or raise TooManyAttempts."""
+    limit = _signed_in_password_limit(req)
+    return await _reserve(req, "reauth_failed", [limit], user_id=req.user.id, email=req.user.email)
+
+
+EXPORT_MOST, EXPORT_WINDOW = 3, 3600
+
+
+async def export_attempt(req: SignedIn) -> int:
+    """Reserve an export of the user's data: EXPORT_MOST per account per hour."""
+    limit = audit.Limit(
+        ("account_exported",), "user_id", req.user.id, EXPORT_MOST, EXPORT_WINDOW, "export: account limit"
+    )
+    return await _reserve(req, "account_exported", [limit], user_id=req.user.id, email=req.user.email)
 
 
 RESET_WINDOW = 3600

@@ -21,13 +21,11 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from typing import Any
-from urllib.parse import urlencode
 
 import tornado.httputil
 import tornado.routing
 
 from core.errors import ApiError, default_message
-from core.http import Redirect
 from core.mistakes import RouteMistake
 from core.pages import NO_STORE, PageHandler, PageSite
 from core.requests import Request
@@ -131,11 +129,9 @@ class DataHandler(PageHandler):
             return
         await super().send_response(response)
 
-    def signed_out_refusal(self) -> Exception:
-        """To log in, and back to the page (not to its data)."""
-        auth = self.authenticator
-        login = (auth.login_url if auth else "/login") + "?" + urlencode({"next": self.page_url})
-        return Redirect(login, self.redirect_status())
+    def back_url(self) -> str:
+        """To log in (or anywhere else a refusal sends), and back to the page, not its data."""
+        return self.page_url
 
     async def get(self) -> None:
         await self._run(self._function("get_server_side_props"), is_action=False)

@@ -2,7 +2,8 @@
 mapping of everything else route code raises onto it (as_api_error).
 
 Raise it from an API handler with a status and a message; the API answers JSON
-{"error": message, **extra}, pages show the message on the error page. Code below the
+{"error": message, **extra}, pages show the message on the error page (or, with pages_to,
+send the visitor to that page and back). Code below the
 routes raises its own (domain) errors instead; the app gives core one function that maps
 them (build_application's error_answers), applied where route code is called.
 """
@@ -33,11 +34,15 @@ class ApiError(tornado.web.HTTPError):
         message: str | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        pages_to: str | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(status)
         self.message = message or default_message(status)
         self.headers = dict(headers or {})
+        # pages only: instead of the error page, send the visitor to this page with
+        # ?next=<this page>, to come back once it is dealt with (as a 401 sends to log in)
+        self.pages_to = pages_to
         self.extra = extra
 
     def __str__(self) -> str:

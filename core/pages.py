@@ -314,9 +314,16 @@ class PageHandler(BaseHandler):
     def signed_out_refusal(self) -> Exception:
         """A signed-out visitor on a page that needs a user: to the login page and back."""
         auth = self.authenticator
-        back = self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
-        login = (auth.login_url if auth else "/login") + "?" + urlencode({"next": back})
-        return Redirect(login, self.redirect_status())
+        return self.there_and_back(auth.login_url if auth else "/login")
+
+    def back_url(self) -> str:
+        """Where to come back to: the page itself for a GET, the form's page (its path) for a
+        POST, whose body cannot be replayed."""
+        return self.request.uri if self.request.method in ("GET", "HEAD") else self.request.path
+
+    def there_and_back(self, page: str) -> Redirect:
+        """To page with ?next= this page (back_url)."""
+        return Redirect(page + "?" + urlencode({"next": self.back_url()}), self.redirect_status())
 
     def signed_in_refusal(self) -> Exception:
         """A signed-in visitor on a page for signed-out visitors (/login): to the app's home."""
@@ -454,6 +461,8 @@ class PageHandler(BaseHandler):
                 raise
             if answer.status_code == 401:
                 raise self.signed_out_refusal() from exc
+            if answer.pages_to is not None:  # e.g. re-authenticate first, then come back
+                raise self.there_and_back(answer.pages_to) from exc
             raise answer from exc
 
     # --- rendering ---

@@ -40,8 +40,8 @@ class Limit:
     with `refusal` as its detail, once per key and window."""
 
     kinds: tuple[str, ...]
-    column: str  # "email" or "ip"
-    value: str | None
+    column: str  # "email", "ip" or "user_id"
+    value: str | int | None
     most: int
     window: int
     refusal: str
@@ -67,10 +67,12 @@ class EventDTO:
     detail: str | None
 
 
-def _fit(column: str, value: str | None) -> str | None:
+def _fit(column: str, value: str | int | None) -> str | int | None:
     """value cut to the column's length (every text column of the log is bounded)."""
     if not value:
         return None
+    if isinstance(value, int):  # user_id
+        return value
     return value[: AuthEvent.__table__.c[column].type.length]
 
 
@@ -143,7 +145,8 @@ async def _refuse(session: AsyncSession, limit: Limit, client: Client, since: da
     )
     if already is None:
         email = limit.value if limit.column == "email" else None
-        session.add(event("throttled", client, email=email, detail=limit.refusal))
+        user_id = limit.value if limit.column == "user_id" else None
+        session.add(event("throttled", client, user_id=user_id, email=email, detail=limit.refusal))
 
 
 async def reserve(

@@ -62,6 +62,9 @@ class Verified:
     session_id: int | None
     refreshed_payload: str | None = None
     persistent: bool = True  # "Keep me signed in": a cookie with Max-Age; else a browser session
+    # when the user last proved who they are in this session (epoch seconds; None: unknown,
+    # e.g. a session from before re-authentication existed): see auth.reauth
+    reauthenticated_at: int | None = None
 
 
 @dataclass(frozen=True)

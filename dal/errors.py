@@ -28,6 +28,14 @@ class Forbidden(DomainError):
     default = "Forbidden"
 
 
+class ReauthRequired(DomainError):
+    """A sensitive action, and the session's user has not proved who they are recently
+    enough (auth.reauth): the API answers 403 with "reauth_required": true, pages send the
+    visitor to /reauth and back."""
+
+    default = "Confirm it's you: re-authenticate to continue."
+
+
 class Unauthenticated(DomainError):
     """No one is signed in, or the credentials did not match."""
 

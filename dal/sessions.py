@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 
-from dal import changes, db
+from dal import changes, db, reauth
 from dal.devices import describe_all
 from dal.dto import Authenticated, SessionDTO, UserDTO, Verified, iso
 from dal.errors import NotFound
@@ -49,16 +49,28 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _stateless_payload(user_id: int, role: str, version: int, persistent: bool) -> str:
+def _stateless_payload(
+    user_id: int,
+    role: str,
+    version: int,
+    *,
+    persistent: bool,
+    proved: int,
+    expires: datetime | None = None,
+    sid: str | None = None,
+) -> str:
     # "sid": two logins in the same second are still two sessions (a logout ends its own);
+    # "rat": when the user last proved who they are (epoch seconds of dal.reauth.clock);
     # "p": 0 for a browser session (payloads from before it was added are persistent)
-    expires = utcnow() + (LIFETIME if persistent else IDLE_LIFETIME)
+    if expires is None:
+        expires = utcnow() + (LIFETIME if persistent else IDLE_LIFETIME)
     payload = {
         "uid": user_id,
         "role": role,
         "exp": int(expires.timestamp()),
         "ver": version,
-        "sid": secrets.token_urlsafe(6),
+        "sid": sid or secrets.token_urlsafe(6),
+        "rat": proved,
     }
     if not persistent:
         payload["p"] = 0
@@ -69,6 +81,22 @@ def stateless_persistent(data: dict) -> bool:
     return data.get("p", 1) != 0
 
 
+def _stateless_fields(payload: str) -> dict | None:
+    """A stateless payload's fields, or None for anything else (read after its signature passed)."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _proved_at(value: object) -> int | None:
+    """A "rat" read from a cookie: whole epoch seconds, or None when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**40:
+        return None
+    return value
+
+
 async def create_session(
     who: Authenticated, *, user_agent: str | None, ip: str | None, persistent: bool
 ) -> str | None:
@@ -77,6 +105,7 @@ async def create_session(
     longer the user's (the password changed, or "sign out everywhere", during the check).
     persistent: "Keep me signed in" (see the module's docstring)."""
     now = utcnow()
+    proved = reauth.now()  # a login is a proof of who the user is: the window starts now
     current = (User.id == who.user.id, User.session_version == who.session_version)
     if db.state.session_mode == STATELESS:
         # the cookie carries the version read before the check: a later change ends it too
@@ -84,7 +113,9 @@ async def create_session(
             role = await session.scalar(select(User.role).where(*current))
         if role is None:
             return None
-        return _stateless_payload(who.user.id, role, who.session_version, persistent)
+        return _stateless_payload(
+            who.user.id, role, who.session_version, persistent=persistent, proved=proved
+        )
     token = secrets.token_urlsafe(32)
     row = {
         "token_hash": literal(token_hash(token)),
@@ -96,6 +127,7 @@ async def create_session(
         "persistent": literal(persistent, Session.persistent.type),
         "user_agent": literal((user_agent or "")[:512] or None, Session.user_agent.type),
         "ip": literal((ip or "")[:45] or None, Session.ip.type),
+        "reauthenticated_at": literal(reauth.as_datetime(proved), UTCDateTime),
     }
     # one statement: the row exists only if the version is still the one checked
     statement = insert(Session).from_select(list(row), select(*row.values()).where(*current))
@@ -126,6 +158,7 @@ SESSION_BY_TOKEN = (
         Session.last_seen_at,
         Session.persistent,
         Session.session_version.label("granted_version"),
+        Session.reauthenticated_at,
         *USER_COLUMNS,
     )
     .join(User, Session.user_id == User.id)
@@ -182,12 +215,15 @@ async def verify_session(payload: str) -> Verified | None:
         session_id=row.session_id,
         refreshed_payload=refreshed,
         persistent=row.persistent,
+        reauthenticated_at=reauth.as_epoch(row.reauthenticated_at),
     )
 
 
 async def _verify_stateless(payload: str) -> Verified | None:
+    data = _stateless_fields(payload)
+    if data is None:
+        return None
     try:
-        data = json.loads(payload)
         user_id, expires, version = int(data["uid"]), int(data["exp"]), int(data["ver"])
         persistent = stateless_persistent(data)
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError, AttributeError):
@@ -197,7 +233,49 @@ async def _verify_stateless(payload: str) -> Verified | None:
     row = await db.fetch_one(USER_BY_ID, {"user_id": user_id})
     if row is None or row.session_version != version:
         return None
-    return Verified(user=_user_from(row), session_id=None, persistent=persistent)
+    return Verified(
+        user=_user_from(row),
+        session_id=None,
+        persistent=persistent,
+        reauthenticated_at=_proved_at(data.get("rat")),
+    )
+
+
+async def mark_reauthenticated(viewer: UserDTO, current_payload: str) -> str:
+    """The viewer just proved who they are again (auth.reauth.confirm): the session's
+    re-authentication time moves to now. Returns the cookie payload to carry on with: the same
+    token (database mode: the row changes) or a new stateless payload (same session, same
+    expiry and lifetime, the new time)."""
+    proved = reauth.now()
+    if db.state.session_mode == STATELESS:
+        data = _stateless_fields(current_payload) or {}
+        expires = datetime.fromtimestamp(int(data.get("exp", 0)), UTC)
+        sid = data.get("sid") if isinstance(data.get("sid"), str) else None
+        async with db.read() as session:
+            row = (
+                await session.execute(select(User.role, User.session_version).where(User.id == viewer.id))
+            ).first()
+        if row is None:
+            raise NotFound("User not found")
+        return _stateless_payload(
+            viewer.id,
+            row.role,
+            row.session_version,
+            persistent=stateless_persistent(data),
+            proved=proved,
+            expires=expires,
+            sid=sid,
+        )
+    async with db.session() as session:
+        result = await session.execute(
+            update(Session)
+            .where(Session.token_hash == token_hash(current_payload), Session.user_id == viewer.id)
+            .values(reauthenticated_at=reauth.as_datetime(proved))
+        )
+        await session.commit()
+    if result.rowcount != 1:
+        raise NotFound("Session not found")
+    return current_payload
 
 
 def ended_topic(payload: str) -> str:
@@ -244,11 +322,12 @@ async def renew(viewer: UserDTO, current_payload: str) -> str:
         changes.announce(session, sessions_topic(user.id))
         if db.state.session_mode == STATELESS:
             await session.commit()  # announces it: the live pages of older payloads close
-            try:
-                persistent = stateless_persistent(json.loads(current_payload))
-            except (ValueError, TypeError, AttributeError, RecursionError):
-                persistent = True
-            return _stateless_payload(user.id, user.role, user.session_version, persistent)
+            # the current session carries its lifetime and last proof of who the user is over
+            data = _stateless_fields(current_payload) or {}
+            proved = _proved_at(data.get("rat")) or 0
+            return _stateless_payload(
+                user.id, user.role, user.session_version, persistent=stateless_persistent(data), proved=proved
+            )
         current_hash = token_hash(current_payload)
         await session.execute(
             delete(Session).where(Session.user_id == user.id, Session.token_hash != current_hash)

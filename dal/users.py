@@ -100,6 +100,16 @@ async def rename(viewer: UserDTO, name: str) -> UserDTO:
         return to_dto(user)
 
 
+async def password_matches(viewer: UserDTO, password: str) -> bool:
+    """Whether password is the viewer's (a re-authentication): one bcrypt check, off the loop."""
+    async with db.read() as session:
+        stored = await session.scalar(select(User.password_hash).where(User.id == viewer.id))
+    await db.give_back_reads()  # bcrypt next: the connection waits in the pool meanwhile
+    if stored is None:
+        raise NotFound("User not found")
+    return await verify_password(password, stored, db.state.bcrypt_rounds)
+
+
 async def change_password(viewer: UserDTO, current: str, new: str) -> None:
     """Check the current password, store the new one and bump the session version, which ends
     every session (the caller re-issues the current one: dal.sessions.renew)."""

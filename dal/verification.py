@@ -97,15 +97,23 @@ async def confirm(token: object, attempt: int) -> Confirmed:
 
 
 async def request_change(
-    viewer: UserDTO, current_password: str, new_email: str, compose: Compose, notice: Notice, attempt: int
+    viewer: UserDTO,
+    current_password: str | None,
+    new_email: str,
+    compose: Compose,
+    notice: Notice,
+    attempt: int,
 ) -> None:
-    """Check the current password, then mail a link to the new address and a notice to the
+    """Check the current password (None: the caller checked that the user re-authenticated
+    recently instead, auth.reauth), then mail a link to the new address and a notice to the
     old one. Invalid (current_password, email) or EmailTaken when the address has an account."""
     async with db.read() as session:
         stored = await session.scalar(select(User.password_hash).where(User.id == viewer.id))
     if stored is None:
         raise NotFound("User not found")
-    if not await verify_password(current_password, stored, db.state.bcrypt_rounds):
+    if current_password is not None and not await verify_password(
+        current_password, stored, db.state.bcrypt_rounds
+    ):
         raise Invalid("current_password", "The current password is not correct")
     if new_email == viewer.email:
         raise Invalid("email", "This is your email address already")

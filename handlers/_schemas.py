@@ -125,6 +125,8 @@ class WebAuthnOptions(_Out):
     base64url text, to be turned into ArrayBuffers (static/passkeys.js does)."""
 
     options: dict[str, Any]
+
+
 class SecondFactorRequired(_Out):
     """The password was right; the account has a second factor: POST /api/auth/login/verify
     next, with the pending_login cookie this answer set."""
@@ -158,3 +160,70 @@ class RecoveryCodes(_Out):
 
 class LoginAnswer(RootModel[Success | SecondFactorRequired]):
     """A session started ({"success": true}), or the second step is needed."""
+
+
+class ReauthRequiredBody(_Out):
+    """A 403 for a sensitive action: confirm who you are (POST /api/auth/reauth), then retry."""
+
+    error: str
+    reauth_required: Literal[True]
+
+
+class ForbiddenBody(RootModel[ReauthRequiredBody | Error]):
+    """A 403: re-authenticate first (reauth_required), or another refusal (an unverified
+    address, a cross-site request)."""
+
+
+class Reauthenticated(_Out):
+    success: Literal[True]
+    reauthenticated_until: str  # ISO 8601, UTC: sensitive actions need no new proof until then
+
+
+class ExportProfile(_Out):
+    id: int
+    name: str
+    email: str
+    email_verified: bool
+    role: Literal["user", "admin"]
+    created_at: str
+    avatar_url: str | None
+
+
+class ExportPost(_Out):
+    id: int
+    title: str
+    body: str
+    published: bool
+    created_at: str
+    updated_at: str
+
+
+class ExportSession(_Out):
+    id: int
+    device: str
+    user_agent: str | None
+    ip: str | None
+    created_at: str
+    last_seen_at: str
+    expires_at: str
+
+
+class ExportEvent(_Out):
+    kind: str
+    created_at: str
+    ip: str | None
+    user_agent: str | None
+    detail: str | None
+
+
+class AccountExport(_Out):
+    """GET /api/me/export: everything stored about you (dal.accounts.SECTIONS, one field per
+    section). No password or token hashes."""
+
+    format: Literal["tornado-pages-account-export"]
+    version: int
+    exported_at: str
+    profile: ExportProfile
+    posts: list[ExportPost]
+    sessions: list[ExportSession]
+    audit_events: list[ExportEvent]

@@ -1,5 +1,6 @@
 """AuthEvent: the audit log of authentication (sign-up, logins, logouts, password and role
-changes, revoked sessions, throttling, password resets, email verification and changes). Its
+changes, revoked sessions, throttling, password resets, email verification and changes,
+re-authentication, account exports and deletions). Its
 rows are also what throttling counts: an attempt is written as a failure (detail "pending")
 before it is checked, then settled. AUTOINCREMENT on SQLite: an event's id is never reused,
 even after old events are removed."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -45,6 +46,10 @@ KINDS = (
     "two_factor_disabled",
     "recovery_codes_regenerated",
     "recovery_code_used",
+    "reauthenticated",
+    "reauth_failed",
+    "account_exported",
+    "account_deleted",
 )
 
 
@@ -54,12 +59,15 @@ class AuthEvent(Base):
         Index("ix_auth_events_kind_email_created_at", "kind", "email", "created_at"),
         Index("ix_auth_events_kind_ip_created_at", "kind", "ip", "created_at"),
         Index("ix_auth_events_created_at", "created_at"),
+        Index("ix_auth_events_user_id", "user_id"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # no foreign key: an event keeps the id of the user it was about after the account is
+    # deleted (the audit log outlives the account: migration 0010)
+    user_id: Mapped[int | None] = mapped_column(Integer)
     email: Mapped[str | None] = mapped_column(String(254))  # as typed, normalised; never a password
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))

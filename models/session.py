@@ -29,3 +29,6 @@ class Session(Base):
     persistent: Mapped[bool] = mapped_column(default=True, server_default=true())
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip: Mapped[str | None] = mapped_column(String(45))
+    # when the user last proved who they are in this session (the login, or a
+    # re-authentication: auth.reauth); sensitive actions need it within REAUTH_WINDOW_SECONDS
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

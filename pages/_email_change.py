@@ -6,7 +6,7 @@ of the account page's action: "email" (ask for a change: a link goes to the new 
 from auth import SignedIn, recovery
 from auth.forms import kept_values
 from core.validation import ValidationFailed
-from dal import EmailTaken, InvalidInput, TooManyAttempts
+from dal import EmailTaken, InvalidInput, ReauthRequired, TooManyAttempts
 from dal import verification as dal_verification
 
 INTENTS = ("email", "resend")
@@ -36,6 +36,8 @@ async def act(req: SignedIn, intent: str, page):
             await recovery.resend_verification(req)
     except ValidationFailed as exc:
         return await page(req, {intent: exc.by_field}, values, status=400)
+    except ReauthRequired:  # no password typed, and no recent proof: ask for it, keep the rest
+        return await page(req, {intent: {"current_password": "Enter your password."}}, values, status=400)
     except EmailTaken as exc:
         return await page(req, {intent: {"email": exc.field_message}}, values, status=409)
     except TooManyAttempts as exc:

@@ -142,6 +142,9 @@ def test_the_document_covers_every_api_route(running):
         ("/api/me/avatar", "put"),
         ("/api/me/avatar", "delete"),
         ("/api", "get"),
+        ("/api/auth/reauth", "post"),
+        ("/api/me", "delete"),
+        ("/api/me/export", "get"),
     } <= operations
 
 
@@ -155,6 +158,9 @@ PATHS = [
     "/logout",
     "/dashboard",
     "/account",
+    "/account/delete",
+    "/reauth",
+    "/goodbye",
     "/admin",
     "/posts",
     "/posts/new",
@@ -168,6 +174,8 @@ PATHS = [
     "/api/auth/csrf",
     "/api/me",
     "/api/me/avatar",
+    "/api/me/export",
+    "/api/auth/reauth",
     "/api/admin/users",
     "/api/posts",
     "/api/posts/1",

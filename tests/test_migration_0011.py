@@ -34,7 +34,7 @@ async def refused(url: str, sql: str, params: dict | None = None) -> bool:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_0011_adds_passkeys_and_challenges_and_goes_down_cleanly(tmp_path, backend):
     with fresh_database(backend, tmp_path) as url:
-        assert alembic(url, "upgrade", "0008").returncode == 0
+        assert alembic(url, "upgrade", "0010").returncode == 0
         run_async(
             lambda: execute(
                 url,
@@ -75,7 +75,7 @@ def test_0011_adds_passkeys_and_challenges_and_goes_down_cleanly(tmp_path, backe
         assert run_async(lambda: query(url, "SELECT count(*) FROM passkeys")) == [(0,)]
         assert run_async(lambda: query(url, "SELECT count(*) FROM webauthn_challenges")) == [(0,)]
 
-        down = alembic(url, "downgrade", "0008")
+        down = alembic(url, "downgrade", "0010")
         assert down.returncode == 0, down.stderr
         assert columns(url, "passkeys") == set() and columns(url, "webauthn_challenges") == set()
         assert run_async(lambda: query(url, "SELECT id FROM users")) == [(2,)]
