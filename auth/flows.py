@@ -67,7 +67,7 @@ async def login(req: Anyone) -> tuple[UserDTO, CookieChange | PendingChange]:
     data = parse(LoginInput, req.body)
     attempt = await throttle.login_attempt(req, data.email)
     who, reason = await dal_users.verify_credentials(data.email, data.password)
-    if who is not None and (methods := await two_factor.methods(who.user.id)):
+    if who is not None and (methods := await two_factor.methods(who.user.id, req.settings)):
         pending = await two_factor.begin(req, who, remember=data.remember, methods=methods)
         await audit.settle(
             attempt,

@@ -49,7 +49,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from auth import flows, throttle
+from auth import flows, reauth, throttle
 from auth.requests import Anyone, SignedIn
 from core.validation import has_control_characters, parse
 from dal import audit
@@ -339,8 +339,9 @@ async def rename(req: SignedIn, passkey_id: int | str) -> PasskeyDTO:
 
 
 async def delete(req: SignedIn, passkey_id: int | str) -> PasskeyDTO:
-    """Delete one of the user's passkeys: the one function the re-authentication gate goes in
-    front of (pages and the API both call it)."""
+    """Delete one of the user's passkeys, within the re-authentication window (auth.reauth):
+    pages and the API both call it."""
+    reauth.require_recent(req)
     return await dal_passkeys.delete_passkey(req.user, passkey_id, throttle.client(req))
 
 

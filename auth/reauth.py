@@ -9,8 +9,9 @@ redirect to /reauth?next=<the page> that comes back once the person has confirme
 Verifiers (confirm's keyword arguments): each proves the user in its own way, then _proved()
 records it (the session's time, the audit event). ``password`` is checked here, reserved in the
 signed-in failed-password throttle before bcrypt (auth.throttle.reauth_attempt). ``code`` (a TOTP
-or recovery code) is _verify_code, to fill in when two-factor authentication lands; a passkey
-assertion is a verifier of the same shape (verify it, then ``await _proved(req, "passkey")``).
+or recovery code, for accounts with two-factor authentication) is _verify_code, counted in the
+account's login throttle like a sign-in's codes; a passkey is confirm_with_passkey (the assertion
+answering passkey_options(), its challenge bound to this session).
 Times come from dal.reauth.clock, which tests move.
 """
 
@@ -22,14 +23,17 @@ from auth.requests import SignedIn
 from auth.sessions import CookieChange
 from core.validation import parse
 from dal import audit
+from dal import passkeys as dal_passkeys
 from dal import reauth as dal_reauth
 from dal import sessions as dal_sessions
+from dal import two_factor as dal_two_factor
 from dal import users as dal_users
 from dal.dto import iso
 from dal.errors import Invalid, InvalidInput, ReauthRequired
 
 WRONG_PASSWORD = "The password is not correct."
-CODES_NOT_AVAILABLE = "Two-factor codes are not available for this account: confirm with your password."
+WRONG_CODE = "The code is not correct."
+CODES_NOT_AVAILABLE = "Two-factor authentication is off for this account: confirm with your password."
 
 
 def window(req: SignedIn) -> int:
@@ -64,6 +68,19 @@ def require_recent(req: SignedIn) -> None:
         raise ReauthRequired()
 
 
+async def verifiers(req: SignedIn) -> tuple[str, ...]:
+    """What this user can confirm with: "password", and "code" (two-factor authentication on)
+    and "passkey" (they have one, and APP_URL allows passkeys) when they can."""
+    from auth import passkeys  # here, not above: auth.passkeys asks this module to gate deletes
+
+    found = ["password"]
+    if await dal_two_factor.is_enabled(req.user.id):
+        found.append("code")
+    if passkeys.available(req.settings) and await dal_passkeys.credentials_of(req.user.id):
+        found.append("passkey")
+    return tuple(found)
+
+
 async def confirm_request(req: SignedIn) -> CookieChange | None:
     """confirm() with the verifier the request's body carries ({"password"} or {"code"})."""
     data = parse(ReauthInput, req.body)
@@ -80,8 +97,7 @@ async def confirm(
     if password and code:
         raise Invalid("password", "Send either a password or a code, not both.")
     if code:
-        await _verify_code(req, code)
-        return await _proved(req, "code")
+        return await _proved(req, "code", await _verify_code(req, code))
     if not password:
         raise Invalid("password", "Enter your password.")
     attempt = await throttle.reauth_attempt(req)
@@ -91,15 +107,49 @@ async def confirm(
     return await _proved(req, "password", attempt)
 
 
-# --- verifiers to add --------------------------------------------------------------------------
+# --- the other verifiers ------------------------------------------------------------------------
 
 
-async def _verify_code(req: SignedIn, code: str) -> None:
-    """TO FILL IN with two-factor authentication: accept a current TOTP code (not replayed) or
-    an unused recovery code of req.user, counting failures in the account's throttle, and
-    raise Invalid("code", ...) when it does not match. Until then no account has codes: a
-    clear 400."""
-    raise InvalidInput(CODES_NOT_AVAILABLE)
+async def _verify_code(req: SignedIn, code: str) -> int:
+    """A current TOTP code (never one accepted before) or an unused recovery code of req.user,
+    reserved in the account's login throttle as a sign-in's second step is (a session holder
+    must not guess codes faster than a stranger): returns the reservation, to settle as the
+    proof. Raises Invalid on "code" when it does not match; InvalidInput when the account has
+    no two-factor authentication."""
+    if not await dal_two_factor.is_enabled(req.user.id):
+        raise InvalidInput(CODES_NOT_AVAILABLE)
+    attempt = await throttle.login_attempt(req, req.user.email)
+    if await dal_two_factor.accept_code(req.user.id, code, throttle.client(req)) is None:
+        await audit.settle(attempt, user_id=req.user.id, detail="wrong code to re-authenticate")
+        raise Invalid("code", WRONG_CODE)
+    return attempt
+
+
+async def passkey_options(req: SignedIn) -> dict:
+    """The options for navigator.credentials.get() to re-authenticate with one of the user's
+    passkeys (a challenge bound to this session). InvalidInput when they have none."""
+    from auth import passkeys  # here, not above: auth.passkeys asks this module to gate deletes
+
+    return await passkeys.authentication_options(
+        req, req.user.id, passkeys.REAUTH, passkeys.session_binding(req)
+    )
+
+
+async def confirm_with_passkey(req: SignedIn) -> CookieChange | None:
+    """Re-authenticate with a passkey: the assertion answering passkey_options(); then as
+    confirm(). User verification is required, as for a sign-in without a password."""
+    from auth import passkeys  # here, not above: auth.passkeys asks this module to gate deletes
+
+    parse(passkeys.PasskeyAssertionInput, req.body)  # 400 naming the field when it is missing
+    await passkeys.verify_for(
+        req,
+        req.user.id,
+        passkeys.REAUTH,
+        passkeys.session_binding(req),
+        req.body.get("credential"),
+        require_user_verification=True,
+    )
+    return await _proved(req, "passkey")
 
 
 # --- a proof, whatever the verifier ------------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import segno
 
-from auth import throttle
+from auth import reauth, throttle
 from auth.forms import CodeInput
 from auth.requests import Anyone, SignedIn
 from auth.sessions import CookieChange
@@ -30,16 +30,18 @@ from core.requests import Request
 from core.responses import Response
 from core.validation import parse
 from dal import audit, pending_logins
+from dal import passkeys as dal_passkeys
 from dal import sessions as dal_sessions
 from dal import two_factor as dal_two_factor
 from dal.dto import Authenticated
-from dal.errors import Conflict, Invalid, Unauthenticated
+from dal.errors import Conflict, Invalid, InvalidInput, Unauthenticated
 from dal.pending_logins import Pending
 from dal.two_factor import TwoFactorState
 
 PENDING_COOKIE = "pending_login"
 PENDING_MAX_AGE = int(pending_logins.LIFETIME.total_seconds())  # 300
 TOTP, RECOVERY_CODE = dal_two_factor.TOTP, dal_two_factor.RECOVERY
+PASSKEY = "passkey"
 SIGN_IN_AGAIN = "Your sign-in has expired. Log in again."
 WRONG_CODE = "Invalid code."
 
@@ -75,12 +77,17 @@ class PendingChange:
         target.set_cookie(PENDING_COOKIE, self.token, signed=True, expires_days=None, max_age=PENDING_MAX_AGE)
 
 
-async def methods(user_id: int) -> tuple[str, ...]:
+async def methods(user_id: int, settings: object) -> tuple[str, ...]:
     """The second factors this account can finish a sign-in with (empty: none, the password
-    alone signs in). The one list: a passkey as a second factor is added here."""
-    if await dal_two_factor.is_enabled(user_id):
-        return (TOTP, RECOVERY_CODE)
-    return ()
+    alone signs in). Two-factor authentication is on once a TOTP app is set up; then the
+    account's passkeys (where APP_URL allows passkeys) are offered beside the codes."""
+    from auth import passkeys  # here, not above: auth.passkeys imports auth.flows, which imports us
+
+    if not await dal_two_factor.is_enabled(user_id):
+        return ()
+    if passkeys.available(settings) and await dal_passkeys.credentials_of(user_id):
+        return (TOTP, RECOVERY_CODE, PASSKEY)
+    return (TOTP, RECOVERY_CODE)
 
 
 async def begin(
@@ -150,6 +157,45 @@ async def verify(req: Anyone) -> CookieChange:
     return await complete_pending_login(req, pending, method=method, attempt=attempt)
 
 
+async def passkey_options(req: Anyone) -> dict:
+    """The options for navigator.credentials.get() to finish the request's pending login with
+    one of the account's passkeys (a challenge bound to that pending login)."""
+    from auth import passkeys  # here, not above: auth.passkeys imports auth.flows, which imports us
+
+    pending = await current_pending(req)
+    if pending is None:
+        raise PendingEnded()
+    return await passkeys.authentication_options(
+        req, pending.user.id, passkeys.SECOND_FACTOR, passkeys.pending_binding(pending.id)
+    )
+
+
+async def verify_passkey(req: Anyone) -> CookieChange:
+    """The second step with a passkey (the assertion answering passkey_options()): the
+    session, or a refusal as verify()'s, plus passkeys.verify_for's (400 malformed or a
+    challenge unknown, used, expired or another pending login's; 401 not verified)."""
+    from auth import passkeys  # here, not above: auth.passkeys imports auth.flows, which imports us
+
+    parse(passkeys.PasskeyAssertionInput, req.body)  # 400 naming the field when it is missing
+    pending = await current_pending(req)
+    if pending is None:
+        raise PendingEnded()
+    if not await pending_logins.count_attempt(pending):
+        raise PendingEnded()
+    try:
+        await passkeys.verify_for(
+            req,
+            pending.user.id,
+            passkeys.SECOND_FACTOR,
+            passkeys.pending_binding(pending.id),
+            req.body.get("credential"),
+        )
+    except (InvalidInput, Unauthenticated):
+        await pending_logins.after_failure(pending)
+        raise
+    return await complete_pending_login(req, pending, method=PASSKEY)
+
+
 # --- the account's set-up ----------------------------------------------------------------------
 
 
@@ -197,8 +243,10 @@ async def confirm_setup(req: SignedIn) -> list[str]:
 
 
 async def disable(req: SignedIn) -> None:
-    """Turn 2FA off with a current code or a recovery code. A wrong code is a failed login
-    attempt for the account's throttle (someone holding a session must not guess at it)."""
+    """Turn 2FA off with a current code or a recovery code, within the re-authentication
+    window (auth.reauth). A wrong code is a failed login attempt for the account's throttle
+    (someone holding a session must not guess at it)."""
+    reauth.require_recent(req)
     data = parse(CodeInput, req.body)
     if not await dal_two_factor.is_enabled(req.user.id):
         raise Conflict(dal_two_factor.NOT_ON, field="code", field_message=dal_two_factor.NOT_ON)
@@ -211,5 +259,6 @@ async def disable(req: SignedIn) -> None:
 
 
 async def regenerate_recovery_codes(req: SignedIn) -> list[str]:
-    """Ten new recovery codes, the old ones void. (Behind re-authentication, like disable.)"""
+    """Ten new recovery codes, the old ones void; within the re-authentication window."""
+    reauth.require_recent(req)
     return await dal_two_factor.regenerate_recovery_codes(req.user, throttle.client(req))

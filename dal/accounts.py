@@ -3,7 +3,7 @@ document) and its deletion.
 
 Export: the document is a dict of sections, each built by one function of SECTIONS from the
 same read, in order; a feature that stores more about a user adds its section there
-(``SECTIONS["passkeys"] = _passkeys``: an async function (session, viewer) -> JSON-ready data).
+(an async function (session, viewer) -> JSON-ready data, as ``_passkeys``).
 Nothing secret goes in: no password or token hashes.
 
 Deletion: one transaction removes the user and everything that is theirs (posts, sessions,
@@ -31,7 +31,7 @@ from dal.dto import UserDTO, iso
 from dal.errors import Conflict, NotFound
 from dal.sessions import sessions_topic
 from dal.users import to_dto, topics
-from models import AuthEvent, OneTimeToken, OutboxMessage, Post, Session, User
+from models import AuthEvent, OneTimeToken, OutboxMessage, Passkey, Post, RecoveryCode, Session, User
 from models.types import utcnow
 
 EXPORT_FORMAT = "tornado-pages-account-export"
@@ -124,10 +124,41 @@ async def _audit_events(session: AsyncSession, viewer: UserDTO) -> list[dict[str
     ]
 
 
+async def _two_factor(session: AsyncSession, viewer: UserDTO) -> dict[str, Any]:
+    """Whether two-factor authentication is on, since when, and how many recovery codes are
+    left (never the secret or the codes)."""
+    enabled_at = await session.scalar(select(User.totp_enabled_at).where(User.id == viewer.id))
+    left = await session.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == viewer.id, RecoveryCode.used_at.is_(None))
+    )
+    return {
+        "enabled": enabled_at is not None,
+        "enabled_at": iso(enabled_at) if enabled_at is not None else None,
+        "recovery_codes_left": left if enabled_at is not None else 0,
+    }
+
+
+async def _passkeys(session: AsyncSession, viewer: UserDTO) -> list[dict[str, Any]]:
+    """The user's passkeys by name and dates (never the keys or credential ids)."""
+    rows = await session.scalars(select(Passkey).where(Passkey.user_id == viewer.id).order_by(Passkey.id))
+    return [
+        {
+            "name": row.name,
+            "created_at": iso(row.created_at),
+            "last_used_at": iso(row.last_used_at) if row.last_used_at is not None else None,
+        }
+        for row in rows
+    ]
+
+
 SECTIONS: dict[str, Section] = {
     "profile": _profile,
     "posts": _posts,
     "sessions": _sessions,
+    "two_factor": _two_factor,
+    "passkeys": _passkeys,
     "audit_events": _audit_events,
 }
 

@@ -216,6 +216,18 @@ class ExportEvent(_Out):
     detail: str | None
 
 
+class ExportTwoFactor(_Out):
+    enabled: bool
+    enabled_at: str | None
+    recovery_codes_left: int
+
+
+class ExportPasskey(_Out):
+    name: str
+    created_at: str
+    last_used_at: str | None
+
+
 class AccountExport(_Out):
     """GET /api/me/export: everything stored about you (dal.accounts.SECTIONS, one field per
     section). No password or token hashes."""
@@ -226,4 +238,6 @@ class AccountExport(_Out):
     profile: ExportProfile
     posts: list[ExportPost]
     sessions: list[ExportSession]
+    two_factor: ExportTwoFactor
+    passkeys: list[ExportPasskey]
     audit_events: list[ExportEvent]

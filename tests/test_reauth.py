@@ -144,13 +144,13 @@ async def test_an_old_copy_of_a_cookie_does_not_carry_a_newer_proof(client, cloc
         assert client.cookies["session"] != old_cookie
 
 
-async def test_a_code_is_refused_clearly_until_accounts_have_codes(client, clock):
+async def test_a_code_is_refused_clearly_while_two_factor_authentication_is_off(client, clock):
     await signed_up(client)
     clock.advance(WINDOW + 1)
     refused = await reauth_api(client, {"code": "123456"})
     assert refused.status == 400
     assert refused.json() == {
-        "error": "Two-factor codes are not available for this account: confirm with your password."
+        "error": "Two-factor authentication is off for this account: confirm with your password."
     }
     both = await reauth_api(client, {"password": PASSWORD, "code": "123456"})
     assert both.status == 400 and both.json()["issues"][0]["path"] == ["password"]

@@ -22,7 +22,7 @@ async def _props(req: Anyone, pending, errors=None):
     return {
         "email": pending.user.email,
         # the second factors this account has (auth.two_factor.methods): the forms to show
-        "methods": list(await two_factor.methods(pending.user.id)),
+        "methods": list(await two_factor.methods(pending.user.id, req.settings)),
         "next": safe_next(req.query.get("next"), ""),
         "errors": errors or {},
     }
