@@ -201,11 +201,11 @@ async def verify_passkey(req: Anyone) -> CookieChange:
 
 def _qr_svg(uri: str) -> str:
     qr = segno.make(uri, error="m")
-    svg = qr.svg_inline(scale=5, dark="#111", light="#fff", title="QR code for your authenticator app")
+    # a viewBox and no fixed size (omitsize), so that the CSS scales the whole code
+    title = "QR code for your authenticator app"
+    svg = qr.svg_inline(scale=5, dark="#111", light="#fff", omitsize=True, svgclass="qr", title=title)
     # an image with a name for assistive technology; no script, no style attribute (CSP)
-    return svg.replace(
-        "<svg ", '<svg role="img" aria-label="QR code for your authenticator app" class="qr" ', 1
-    )
+    return svg.replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1)
 
 
 async def qr_svg(uri: str) -> str:

@@ -6,8 +6,11 @@ headings and a table, one a draft), and saves PNGs of the main pages at desktop 
 phone (375 px) width into docs/screenshots/: forms shown with their errors, the notice after
 logging out and after saving a post, the mail pages (forgot password, a reset link, an address
 confirmed; the app's mail goes to a real SMTP server on 127.0.0.1 run by this script), and a
-live page's sequence (one person's /posts updating as another publishes). Needs the test extra
-(Playwright) and Debian's chromium.
+live page's sequence (one person's /posts updating as another publishes), and two-factor
+authentication: its set-up with the QR code, the recovery codes, and the sign-in's second step
+(codes computed with pyotp from the key the page shows). Needs the test extra (Playwright) and
+Debian's chromium. The passkey list comes from scripts/passkey_screenshots.py (it needs the app
+on localhost and Chromium's virtual authenticator).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pyotp  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.support import CHROMIUM, LAUNCH_ARGS, ROOT, running_app  # noqa: E402
@@ -161,6 +165,35 @@ def mail_pages(browser, server, smtp: SmtpServer, viewport: dict, size: str) -> 
     visitor.close()
 
 
+def two_factor(browser, server, viewport: dict, size: str) -> None:
+    """Set-up (QR code and key), the recovery codes shown once, the sign-in's second step."""
+    email = f"katherine.{size}@example.com"
+    context = browser.new_context(base_url=server.base, viewport=viewport)
+    page = context.new_page()
+    sign_up(page, "Katherine Johnson", email)
+    page.goto("/account#two-factor")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    page.locator("#totp-secret").wait_for()
+    page.locator("#two-factor").scroll_into_view_if_needed()
+    page.locator("#two-factor").screenshot(path=str(OUT / f"two-factor-setup-{size}.png"))
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    page.locator("#recovery-title").wait_for()
+    page.locator("#two-factor").screenshot(path=str(OUT / f"recovery-codes-{size}.png"))
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/login/verify*")
+    page.get_by_label("Code").fill("000000")  # a wrong code first: the page says how many are left
+    page.get_by_role("button", name="Verify").click()
+    page.locator("#code-error").wait_for()
+    shoot(page, "login-verify", size)
+    context.close()
+
+
 def live_sequence(browser, server, ada_state: Path) -> None:
     """Three frames of a reader's /posts while Ada publishes, then retitles, a post."""
     reader = browser.new_context(base_url=server.base, viewport=SIZES["desktop"]).new_page()
@@ -231,6 +264,7 @@ def main() -> None:
             shoot(page, "post", size)
             admin.close()
             mail_pages(browser, server, smtp, viewport, size)
+            two_factor(browser, server, viewport, size)
         live_sequence(browser, server, ada_state)
         browser.close()
     smtp.stop()

@@ -120,6 +120,9 @@ async def test_a_wrong_code_does_not_turn_it_on_and_a_right_one_does(client, app
     assert started["otpauth_uri"].startswith("otpauth://totp/")
     assert f"secret={secret}" in started["otpauth_uri"]
     assert started["qr_svg"].startswith("<svg ") and "<script" not in started["qr_svg"]
+    # scaled whole by the page's CSS: a viewBox, no fixed size that would crop it
+    svg_tag = started["qr_svg"].split(">", 1)[0]
+    assert 'viewBox="0 0 ' in svg_tag and "width=" not in svg_tag and svg_tag.count("class=") == 1
     # the secret is not in the database as it is
     stored = await count(app, select(User.totp_secret))
     assert stored and secret not in stored
