@@ -1,15 +1,19 @@
 """Passkeys in real Chromium, with its virtual authenticator (the DevTools protocol's WebAuthn
 domain: CTAP2, internal transport, resident keys, user verification), against the real app
 reached as http://localhost:PORT with APP_URL saying so: add a passkey on /account/passkeys,
-log out, sign in with it from /login (no password), delete it, and see it no longer signs in.
-Both session modes. Without JavaScript the password login and the account pages still work,
+log out, sign in with it from /login (no password), delete it, and see it no longer signs in;
+with two-factor authentication on, confirm who you are with it on /reauth and finish a password
+sign-in with it on /login/verify. Both session modes. Without JavaScript the password login and the account pages still work,
 and no passkey button shows."""
 
 from __future__ import annotations
 
+import re
+
+import pyotp
 import pytest
 
-from tests.browser.conftest import sign_up, unique_email
+from tests.browser.conftest import PASSWORD, sign_up, unique_email
 from tests.browser.support import running_app
 
 
@@ -99,6 +103,37 @@ def test_sign_in_with_a_passkey_honours_next(page, server):
     page.goto("/login?next=/account")
     page.get_by_role("button", name="Sign in with a passkey").click()
     page.wait_for_url("**/account")
+
+
+def test_a_passkey_finishes_a_password_sign_in_as_the_second_factor(page, server):
+    email = unique_email("second")
+    sign_up(page, "Second Factor", email)
+    virtual_authenticator(page)
+    page.goto("/account#two-factor")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    page.locator("#recovery-title").wait_for()
+    page.goto("/account/passkeys")
+    page.locator("#new-passkey-name").fill("Laptop")
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_url("**/account/passkeys?done=added")
+    page.goto("/reauth?next=/account/passkeys")  # "Confirm it's you": a code, or the passkey
+    assert page.get_by_label("Or a code from your authenticator app").is_visible()
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(re.compile(r"/account/passkeys$"))  # not /reauth?next=/account/passkeys
+    log_out(page)
+
+    page.goto("/login?next=/account")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/login/verify**")
+    assert page.get_by_label("Code").is_visible()  # the codes stay offered beside it
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(re.compile(r"/account$"))  # not /login/verify?next=/account
+    assert email in page.content()
 
 
 def test_without_javascript_passwords_still_work_and_no_passkey_button_shows(new_context, server):
