@@ -245,6 +245,8 @@ async def test_the_export_holds_exactly_the_users_data(client, app, session_mode
         "profile",
         "posts",
         "sessions",
+        "two_factor",
+        "passkeys",
         "audit_events",
     ]
     assert document["profile"]["email"] == "ada@example.com" and document["profile"]["id"] == ada["id"]
