@@ -230,3 +230,14 @@ async def test_the_export_holds_the_two_factor_state_and_the_passkeys_names(clie
     bobs = (await bob.get("/api/me/export")).json()
     assert bobs["two_factor"] == {"enabled": False, "enabled_at": None, "recovery_codes_left": 0}
     assert [passkey["name"] for passkey in bobs["passkeys"]] == ["Bob's phone"]
+
+
+async def test_the_reauth_page_takes_a_code_and_goes_back(client, clock):
+    await signed_up(client)
+    secret, _ = await two_factor_on(client, clock)
+    clock.advance(WINDOW + 1)
+    wrong = await client.post("/reauth?next=/account/delete", form={"code": "000000"})
+    assert wrong.status == 400 and "The code is not correct." in wrong.text
+    right = await client.post("/reauth?next=/account/delete", form={"code": code(secret, clock)})
+    assert right.status == 303 and right.headers["Location"] == "/account/delete"
+    assert (await client.get("/account/delete")).status == 200
