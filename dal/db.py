@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import weakref
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,11 +205,29 @@ async def serialized(*keys: str) -> AsyncIterator[AsyncSession]:
     at a time: BEGIN IMMEDIATE takes the database's write lock at the start instead of at the
     first write, so the whole transaction runs alone (keys are not needed). The sqlite3 driver
     sees the open transaction and adds no BEGIN of its own; its commit and rollback end it.
-    Rows a transaction must hold without a key are locked with FOR UPDATE (SQLite omits it)."""
-    async with session() as db:
-        if db.bind.dialect.name == "sqlite":
-            await db.execute(text("BEGIN IMMEDIATE"))
-        else:
-            for lock in sorted({lock_id(key) for key in keys}):
-                await db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
-        yield db
+    Rows a transaction must hold without a key are locked with FOR UPDATE (SQLite omits it).
+
+    Within a process, transactions on the same keys first wait for each other on asyncio locks,
+    holding no pooled connection: sixteen logins to one account queue here, not on ten
+    connections that every other request needs too."""
+    async with AsyncExitStack() as waiting:
+        for key in sorted(set(keys)):
+            await waiting.enter_async_context(_local_lock(key))
+        async with session() as db:
+            if db.bind.dialect.name == "sqlite":
+                await db.execute(text("BEGIN IMMEDIATE"))
+            else:
+                for lock in sorted({lock_id(key) for key in keys}):
+                    await db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
+            yield db
+
+
+# the locks of the keys some task holds or waits for; a lock nobody refers to goes away
+_local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _local_lock(key: str) -> asyncio.Lock:
+    lock = _local_locks.get(key)
+    if lock is None:
+        lock = _local_locks[key] = asyncio.Lock()
+    return lock
