@@ -107,7 +107,7 @@ def test_logging_out_in_one_tab_closes_the_other_tabs_socket(new_context):
     second = context.new_page()
     second.goto("/posts")
     second.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
-    second.wait_for_url("**/login")
+    second.wait_for_url("**/login?signed_out=1")
     # its socket is closed, and the tab shows what the server says now: log in again
     expect(first).to_have_url(re.compile(r"/login\?next=%2Fdashboard$"), timeout=2 * LIVE)
     assert closed == [socket.url]
