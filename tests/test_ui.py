@@ -17,7 +17,11 @@ import pytest
 from tests.auth_helpers import PASSWORD, login_api, signed_up
 from tests.dbutil import ROOT
 
-pytestmark = [pytest.mark.gen_test, pytest.mark.parametrize("session_mode", ["database"], indirect=True)]
+# 60 s: a test here may run `python app.py promote` twice, seconds each on a loaded machine
+pytestmark = [
+    pytest.mark.gen_test(timeout=60),
+    pytest.mark.parametrize("session_mode", ["database"], indirect=True),
+]
 
 CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
