@@ -31,7 +31,18 @@ from dal.dto import UserDTO, iso
 from dal.errors import Conflict, NotFound
 from dal.sessions import sessions_topic
 from dal.users import to_dto, topics
-from models import AuthEvent, OneTimeToken, OutboxMessage, Passkey, Post, RecoveryCode, Session, User
+from models import (
+    AuthEvent,
+    OneTimeToken,
+    OutboxMessage,
+    Passkey,
+    PendingLogin,
+    Post,
+    RecoveryCode,
+    Session,
+    User,
+    WebAuthnChallenge,
+)
 from models.types import utcnow
 
 EXPORT_FORMAT = "tornado-pages-account-export"
@@ -220,6 +231,10 @@ async def delete_account(viewer: UserDTO, client: audit.Client, notice: Callable
             delete(Post).where(Post.author_id == user.id),
             delete(Session).where(Session.user_id == user.id),
             delete(OneTimeToken).where(OneTimeToken.user_id == user.id),
+            delete(Passkey).where(Passkey.user_id == user.id),
+            delete(WebAuthnChallenge).where(WebAuthnChallenge.user_id == user.id),
+            delete(RecoveryCode).where(RecoveryCode.user_id == user.id),
+            delete(PendingLogin).where(PendingLogin.user_id == user.id),
             delete(User).where(User.id == user.id),
         ):
             await session.execute(statement.execution_options(synchronize_session=False))

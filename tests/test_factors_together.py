@@ -16,6 +16,7 @@ import pytest
 from dal import reauth as dal_reauth
 from dal import two_factor as dal_two_factor
 from tests.auth_helpers import PASSWORD, signed_up
+from tests.mail_helpers import scalar
 from tests.test_passkeys import add_passkey
 from tests.webauthn_helpers import SoftAuthenticator, b64
 
@@ -241,3 +242,18 @@ async def test_the_reauth_page_takes_a_code_and_goes_back(client, clock):
     right = await client.post("/reauth?next=/account/delete", form={"code": code(secret, clock)})
     assert right.status == 303 and right.headers["Location"] == "/account/delete"
     assert (await client.get("/account/delete")).status == 200
+
+
+async def test_deleting_an_account_removes_its_second_factors(client, clock, base_url, app):
+    user = await signed_up(client)
+    await two_factor_on(client, clock)
+    await add_passkey(client, SoftAuthenticator(), base_url)
+    assert (await client.post("/api/auth/reauth/passkey/options")).status == 200  # a challenge
+    pending = client.another()  # a sign-in waiting for its second step
+    answer = await pending.post("/api/auth/login", json_body={"email": "ada@example.com", "password": PASSWORD})
+    assert answer.json()["mfa_required"] is True
+    assert (await client.request("DELETE", "/api/me")).status == 200
+    for table in ("passkeys", "webauthn_challenges", "recovery_codes", "pending_logins"):
+        left = await scalar(app, f"SELECT count(*) FROM {table} WHERE user_id = :id", id=user["id"])
+        assert left == 0, table
+    assert (await pending.post("/api/auth/login/verify", json_body={"code": "123456"})).status == 401
