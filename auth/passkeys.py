@@ -115,14 +115,19 @@ class AssertionResponse(_Strict):
     userHandle: B64 | None = None
 
 
-class AssertionCredential(_Strict):
-    """What navigator.credentials.get() gave, in JSON form (base64url for bytes)."""
+class _Credential(_Strict):
+    """What both navigator.credentials calls give, in JSON form (base64url for bytes)."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=1400)]
     rawId: B64
     type: Literal["public-key"]
-    response: AssertionResponse
     authenticatorAttachment: ShortText | None = None
+
+
+class AssertionCredential(_Credential):
+    """What navigator.credentials.get() gave."""
+
+    response: AssertionResponse
 
 
 class AttestationResponse(_Strict):
@@ -131,14 +136,10 @@ class AttestationResponse(_Strict):
     transports: list[ShortText] = Field(default_factory=list, max_length=10)
 
 
-class RegistrationCredential(_Strict):
-    """What navigator.credentials.create() gave, in JSON form (base64url for bytes)."""
+class RegistrationCredential(_Credential):
+    """What navigator.credentials.create() gave."""
 
-    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=1400)]
-    rawId: B64
-    type: Literal["public-key"]
     response: AttestationResponse
-    authenticatorAttachment: ShortText | None = None
 
 
 def check_passkey_name(value: str) -> str:
